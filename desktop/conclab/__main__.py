@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
-from conclab.app import main
-
 if __name__ == "__main__":
+    import sys
+
+    from conclab.app import main
+
     sys.exit(main())

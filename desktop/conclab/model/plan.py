@@ -1,4 +1,4 @@
-"""The plan: a list of task groups, each a list of steps. Frozen dataclasses; durations in whole microseconds."""
+"""The plan: a list of task groups, each a list of steps. Frozen dataclasses; durations in whole µs."""
 
 from __future__ import annotations
 

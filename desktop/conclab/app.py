@@ -1,0 +1,25 @@
+"""The composition root: `main()` dispatches to the command line or opens the window.
+
+Qt is imported only when a window is wanted, so `conclab run --runtime plain` and the process-pool
+children (which re-import the launcher under `spawn`) stay light.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    args = list(sys.argv[1:] if argv is None else argv)
+    from conclab.cli import SUBCOMMANDS
+
+    if args and (args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--version")):
+        from conclab.cli import main as cli_main
+
+        return cli_main(args)
+    from conclab.ui.main import run_app
+
+    return run_app(args)

@@ -1,0 +1,228 @@
+"""Process workers for the `processes` model and for `in process` offloads under asyncio.
+
+A `ProcessPoolExecutor` started with `spawn` (never `fork` from a Qt process), warmed up before the run
+so its start-up is measured apart from the work. Children record spans in their own buffers and send
+them back with the result; `perf_counter` is one system-wide clock, so they land on the same axis.
+Stopping sets a shared flag the children check between work quanta, then shuts the pool down, and
+kills any child that has not left in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
+from ctypes import c_byte
+from time import perf_counter
+from typing import Any
+
+from conclab.engines import sync_task
+from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
+from conclab.engines.context import RunContext, RunEvent
+from conclab.engines.recorder import Lane
+from conclab.engines.stop import Cancelled
+from conclab.model.plan import Step, TaskSpec
+from conclab.model.trace import QUEUE_LANE
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
+
+KILL_AFTER_S = 0.15
+WARMUP_S = 0.05
+
+
+class _ChildStop:
+    """The children's stop flag: one shared byte, read without a lock between quanta."""
+
+    def __init__(self, flag: Any) -> None:
+        self._flag = flag
+
+    def is_set(self) -> bool:
+        return bool(self._flag.value)
+
+    def wait(self, timeout: float) -> bool:
+        end = perf_counter() + timeout
+        while True:
+            if self._flag.value:
+                return True
+            left = end - perf_counter()
+            if left <= 0:
+                return False
+            time.sleep(min(left, 0.02))
+
+
+_child_stop: _ChildStop | None = None
+
+
+def _init_child(cal: dict[str, Any] | None, flag: Any) -> None:
+    global _child_stop
+    if cal is not None:
+        set_calibration(Calibration(**cal))
+    _child_stop = _ChildStop(flag)
+
+
+def _warm(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _usage() -> tuple[float, int]:
+    if resource is None:
+        return time.process_time(), 0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw + ru.ru_nivcsw
+
+
+def child_job(
+    task: int, steps: tuple[Step, ...], first_index: int, addr: tuple[str, int] | None, use_cal: bool,
+) -> tuple[int, float, list[tuple[int, int, str, float, float]], str, str | None, float, int, float]:
+    """Run steps in a worker process; returns (pid, start, spans, state, error, cpu_s, ctx, maxrss_mb)."""
+    start = perf_counter()
+    cpu0, ctx0 = _usage()
+    lane = Lane("child")
+    stop = _child_stop
+    assert stop is not None
+    cal = get_calibration() if use_cal else None
+    state, error = "done", None
+    try:
+        sync_task.run_steps(lane, task, steps, cal, addr, stop, first_index)
+    except Cancelled:
+        state = "cancelled"
+    except Exception as exc:
+        state, error = "failed", f"{type(exc).__name__}: {exc}"
+    cpu1, ctx1 = _usage()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource is not None else 0.0
+    return os.getpid(), start, lane.spans, state, error, cpu1 - cpu0, ctx1 - ctx0, rss
+
+
+class ProcessWorkers:
+    """A warmed-up spawn pool plus the bookkeeping that maps worker pids to lanes."""
+
+    def __init__(self, workers: int | None, ctx: RunContext, prefix: str = "offload process") -> None:
+        self.size = workers or os.cpu_count() or 1
+        self.prefix = prefix
+        mp = multiprocessing.get_context("spawn")
+        self._flag = mp.RawValue(c_byte, 0)
+        cal = ctx.calibration.to_dict() if ctx.calibration is not None else None
+        self._exec = ProcessPoolExecutor(self.size, mp_context=mp, initializer=_init_child,
+                                         initargs=(cal, self._flag))
+        self._lanes: dict[int, Lane] = {}
+        self._ctx = ctx
+        self.pids: list[int] = []
+        self.child_cpu_s = 0.0
+        self.child_ctx = 0
+        self.child_rss_mb: dict[int, float] = {}
+        self._queue_lane = ctx.recorder.new_lane(QUEUE_LANE)
+        ctx.stop.on_set(self._on_stop)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        futs = [loop.run_in_executor(self._exec, _warm, WARMUP_S) for _ in range(self.size)]
+        self.pids = sorted(set(await asyncio.gather(*futs)))
+
+    def _lane_for(self, pid: int) -> Lane:
+        lane = self._lanes.get(pid)
+        if lane is None:
+            lane = self._ctx.recorder.lane(f"{self.prefix} {len(self._lanes) + 1}")
+            self._lanes[pid] = lane
+        return lane
+
+    async def run_task(self, ctx: RunContext, task: TaskSpec, steps: tuple[Step, ...],
+                       first_index: int = 0) -> None:
+        """Run steps of a task in a worker; raise like a local step would (Cancelled, errors)."""
+        loop = asyncio.get_running_loop()
+        submitted = perf_counter()
+        try:
+            fut = loop.run_in_executor(self._exec, child_job, task.id, steps, first_index, ctx.addr,
+                                       ctx.calibration is not None)
+        except RuntimeError as exc:  # the pool was shut down: a stop came first
+            raise Cancelled from exc
+        try:
+            pid, start, spans, state, error, cpu_s, nctx, rss = await fut
+        except (CancelledError, asyncio.CancelledError) as exc:
+            raise Cancelled from exc
+        except BrokenExecutor as exc:
+            raise RuntimeError("the process pool broke: a worker process died") from exc
+        self.child_cpu_s += cpu_s
+        self.child_ctx += nctx
+        self.child_rss_mb[pid] = max(self.child_rss_mb.get(pid, 0.0), rss)
+        if start - submitted > 50e-6:
+            self._queue_lane.add(task.id, -1, "queued", submitted, start)
+        lane = self._lane_for(pid)
+        lane.spans.extend(spans)
+        if state == "cancelled":
+            raise Cancelled
+        if state == "failed":
+            raise RuntimeError(error or "failed")
+
+    def _on_stop(self) -> None:
+        self._flag.value = 1
+        self._exec.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        procs = list(getattr(self._exec, "_processes", {}).values())
+        self._exec.shutdown(wait=False, cancel_futures=True)
+        deadline = perf_counter() + (KILL_AFTER_S if self._flag.value else 5.0)
+        for p in procs:
+            p.join(max(0.0, deadline - perf_counter()))
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+        self._exec.shutdown(wait=True)
+
+
+class ProcessEngine:
+    """The `processes` model: every task runs in a worker process of a warmed-up spawn pool."""
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = workers
+        self._procs: ProcessWorkers | None = None
+
+    def prepare(self, ctx: RunContext) -> None:
+        self._procs = ProcessWorkers(self.workers, ctx, prefix="process")
+
+    async def aprepare(self, ctx: RunContext) -> None:
+        assert self._procs is not None
+        await self._procs.start()
+
+    async def _one(self, ctx: RunContext, task: TaskSpec) -> None:
+        assert self._procs is not None
+        if task.start_s > 0:
+            await asyncio.sleep(max(0.0, task.start_s - ctx.recorder.elapsed()))
+        try:
+            if ctx.stop.is_set():
+                raise Cancelled
+            ctx.sink(RunEvent("started", task.id))
+            await self._procs.run_task(ctx, task, task.steps)
+            ctx.finish(task, "done")
+        except (Cancelled, asyncio.CancelledError):
+            ctx.finish(task, "cancelled")
+        except Exception as exc:
+            ctx.finish(task, "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError)
+                       else str(exc))
+
+    async def run(self, ctx: RunContext) -> None:
+        coros = [asyncio.ensure_future(self._one(ctx, t)) for t in ctx.tasks]
+        loop = asyncio.get_running_loop()
+
+        def cancel_all() -> None:
+            for c in coros:
+                c.cancel()
+
+        ctx.stop.on_set(lambda: loop.call_soon_threadsafe(cancel_all))
+        if coros:
+            await asyncio.gather(*coros, return_exceptions=True)
+
+    @property
+    def children(self) -> ProcessWorkers | None:
+        return self._procs
+
+    def teardown(self) -> None:
+        if self._procs is not None:
+            self._procs.shutdown()
+            self._procs = None

@@ -1,0 +1,118 @@
+"""The recorder: per-lane span buffers written without locks, merged and made relative when read.
+
+A lane buffer has a single writer at any moment (its worker thread, or the event loop for asyncio
+task lanes), so appends need no lock; `list.append` is atomic in CPython, which also makes a concurrent
+`drain` from the GUI thread safe. Timestamps are raw `perf_counter` values; they become seconds from the
+run's origin only when read.
+"""
+
+from __future__ import annotations
+
+import threading
+from time import perf_counter
+
+from conclab.model.trace import Span
+
+RawSpan = tuple[int, int, str, float, float]
+
+
+class Lane:
+    """One lane's buffer: closed spans plus the span in progress (`open`), for live drawing."""
+
+    __slots__ = ("name", "open", "spans")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.spans: list[RawSpan] = []
+        self.open: tuple[int, int, str, float] | None = None
+
+    def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
+        self.spans.append((task, step, state, t0, t1))
+
+
+class Recorder:
+    """Owns the lanes of one run. `detail=False` keeps only task-level spans (the no-trace mode)."""
+
+    def __init__(self, detail: bool = True) -> None:
+        self.detail = detail
+        self.origin = perf_counter()
+        self._lanes: list[Lane] = []
+        self._by_name: dict[str, Lane] = {}
+        self._cursors: list[int] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def start(self) -> None:
+        """Set the run's time origin: every span is reported relative to this moment."""
+        self.origin = perf_counter()
+
+    def new_lane(self, name: str) -> Lane:
+        """A fresh buffer (several buffers may share a display name, e.g. per-worker queue buffers)."""
+        lane = Lane(name)
+        with self._lock:
+            self._lanes.append(lane)
+            self._cursors.append(0)
+        return lane
+
+    def lane(self, name: str) -> Lane:
+        """The buffer registered under `name`, created on first use (single-writer lanes)."""
+        lane = self._by_name.get(name)
+        if lane is None:
+            with self._lock:
+                lane = self._by_name.get(name)
+                if lane is None:
+                    lane = Lane(name)
+                    self._lanes.append(lane)
+                    self._cursors.append(0)
+                    self._by_name[name] = lane
+        return lane
+
+    def thread_lane(self, prefix: str) -> Lane:
+        """A lane owned by the calling thread, named `<prefix> N` in order of first use."""
+        lane: Lane | None = getattr(self._local, prefix.replace(" ", "_"), None)
+        if lane is None:
+            with self._lock:
+                n = sum(1 for ln in self._lanes if ln.name.startswith(prefix + " ")) + 1
+            lane = self.new_lane(f"{prefix} {n}")
+            setattr(self._local, prefix.replace(" ", "_"), lane)
+        return lane
+
+    def _rel(self, lane: Lane, raw: RawSpan) -> Span:
+        o = self.origin
+        return Span(raw[0], raw[1], lane.name, raw[2], raw[3] - o, raw[4] - o)
+
+    def drain(self) -> list[Span]:
+        """Spans closed since the previous drain (one reader only: the GUI's redraw timer)."""
+        out: list[Span] = []
+        with self._lock:
+            lanes = list(enumerate(self._lanes))
+        for i, lane in lanes:
+            start = self._cursors[i]
+            end = len(lane.spans)
+            if end > start:
+                out.extend(self._rel(lane, r) for r in lane.spans[start:end])
+                self._cursors[i] = end
+        return out
+
+    def open_spans(self, now: float | None = None) -> list[Span]:
+        """Spans in progress, drawn up to `now` (seconds from origin; default: this instant)."""
+        t = (perf_counter() if now is None else now + self.origin) - self.origin
+        out: list[Span] = []
+        with self._lock:
+            lanes = list(self._lanes)
+        for lane in lanes:
+            op = lane.open
+            if op is not None:
+                out.append(Span(op[0], op[1], lane.name, op[2], op[3] - self.origin, t))
+        return out
+
+    def spans(self) -> list[Span]:
+        """Every closed span of the run, relative to the origin, sorted by start."""
+        with self._lock:
+            lanes = list(self._lanes)
+        out = [self._rel(lane, r) for lane in lanes for r in list(lane.spans)]
+        out.sort(key=lambda s: (s.t0, s.t1))
+        return out
+
+    def elapsed(self) -> float:
+        return perf_counter() - self.origin

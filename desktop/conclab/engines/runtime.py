@@ -1,0 +1,200 @@
+"""The runtime: runs a plan under a model on the running loop and returns a measured `ModelRun`.
+
+It owns what outlives a single run — the calibration and the loopback server — and sets up and tears
+down what belongs to one run (worker pools, process pools). Setting up is measured as `startup_s` and
+kept out of `wall_s`, so models compare on their work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any, Protocol, TypeVar
+
+from conclab.engines.aio import AsyncioEngine
+from conclab.engines.calibrate import Calibration, get_calibration
+from conclab.engines.context import (
+    RunContext,
+    RunEvent,
+    Sink,
+    ThreadFactory,
+    plain_thread_factory,
+    settle_threadsafe,
+)
+from conclab.engines.netserver import NetServer
+from conclab.engines.probe import Heartbeat, ResourceProbe
+from conclab.engines.procpool import ProcessEngine
+from conclab.engines.recorder import Recorder
+from conclab.engines.stop import StopToken
+from conclab.engines.threaded import ThreadedEngine
+from conclab.model.errors import ConclabError
+from conclab.model.metrics import compute_metrics
+from conclab.model.plan import Plan
+from conclab.model.run import ModelRun
+from conclab.model.trace import MODELS
+
+T = TypeVar("T")
+
+DEFAULT_THREAD_CAP = 1000
+MAX_THREADS = int(os.environ.get("CONCLAB_MAX_THREADS", "2000"))
+MAX_PROCESSES = int(os.environ.get("CONCLAB_MAX_PROCESSES", "64"))
+
+
+class RunError(ConclabError):
+    """A run that cannot start: unknown model, too many workers, the server would not start."""
+
+
+class Engine(Protocol):
+    def prepare(self, ctx: RunContext) -> None: ...
+
+    async def run(self, ctx: RunContext) -> None: ...
+
+    def teardown(self) -> None: ...
+
+
+def default_workers(model: str, tasks: int) -> int:
+    """Threads: one per task up to a cap; processes: one per core; sequential: one."""
+    if model == "threads":
+        return max(1, min(tasks, DEFAULT_THREAD_CAP))
+    if model == "processes":
+        return max(1, min(tasks, os.cpu_count() or 1))
+    return 1
+
+
+def check_workers(model: str, workers: int | None) -> None:
+    if workers is None:
+        return
+    if workers < 1:
+        raise RunError(f"workers must be at least 1 (got {workers})")
+    if model == "threads" and workers > MAX_THREADS:
+        raise RunError(f"{workers} threads is more than this app starts (at most {MAX_THREADS}); "
+                       f"use a pool of, say, {min(MAX_THREADS, 256)} workers")
+    if model == "processes" and workers > MAX_PROCESSES:
+        raise RunError(f"{workers} processes is more than this app starts (at most {MAX_PROCESSES}); "
+                       f"use a pool of {os.cpu_count() or 1}, one per core")
+
+
+class Runtime:
+    """Runs plans on the current event loop; `close()` stops the loopback server."""
+
+    def __init__(self, thread_factory: ThreadFactory | None = None, kind: str = "plain") -> None:
+        self.thread_factory = thread_factory or plain_thread_factory
+        self.kind = kind
+        self.server = NetServer()
+        self.calibration: Calibration | None = None
+
+    async def _in_thread(self, fn: Callable[[], T]) -> T:
+        """Run set-up work off the loop (so a window stays responsive) on a factory thread."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+
+        def target() -> None:
+            try:
+                result = fn()
+            except BaseException as exc:
+                settle_threadsafe(loop, fut, exc=exc)
+            else:
+                settle_threadsafe(loop, fut, result)
+
+        handle = self.thread_factory(target, "conclab-setup")
+        handle.start()
+        try:
+            return await fut
+        finally:
+            handle.join(5.0)
+
+    async def ensure_ready(self, plan: Plan) -> None:
+        """Calibrate and start the loopback server if the plan needs them (measured as start-up)."""
+        kinds = plan.kinds()
+        if kinds & {"cpu", "hash"} and self.calibration is None:
+            self.calibration = await self._in_thread(get_calibration)
+        if "net" in kinds and not self.server.alive:
+            try:
+                await self._in_thread(self.server.start)
+            except Exception as exc:
+                raise RunError(f"could not start the loopback server for net steps: {exc}") from exc
+
+    def _engine(self, plan: Plan, model: str, workers: int | None) -> tuple[Engine, int]:
+        n = plan.task_count
+        if model == "asyncio":
+            offloads = plan.offloads()
+            return AsyncioEngine(workers, "thread" in offloads, "process" in offloads), workers or 0
+        if model == "processes":
+            w = workers or default_workers(model, n)
+            return ProcessEngine(w), w
+        if model == "sequential":
+            return ThreadedEngine(1, "worker"), 1
+        w = workers or default_workers(model, n)
+        return ThreadedEngine(w, "thread"), w
+
+    async def run(
+        self,
+        plan: Plan,
+        model: str,
+        *,
+        workers: int | None = None,
+        recorder: Recorder | None = None,
+        sink: Sink | None = None,
+        stop: StopToken | None = None,
+    ) -> ModelRun:
+        """Run `plan` under `model`; returns when every task has ended (done, failed or cancelled)."""
+        if model not in MODELS:
+            raise RunError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+        check_workers(model, workers)
+        t_setup = perf_counter()
+        recorder = recorder or Recorder()
+        stop = stop or StopToken()
+        await self.ensure_ready(plan)
+        engine, nworkers = self._engine(plan, model, workers)
+        ctx = RunContext(plan.tasks(), recorder, stop, sink or _ignore, self.thread_factory,
+                         self.calibration, self.server.addr)
+        resources = ResourceProbe()
+        heartbeat = Heartbeat(resources=resources)
+        try:
+            engine.prepare(ctx)
+            aprepare = getattr(engine, "aprepare", None)
+            if aprepare is not None:
+                await aprepare(ctx)
+            startup_s = perf_counter() - t_setup
+            resources.begin()
+            recorder.start()
+            heartbeat.start(recorder.origin)
+            try:
+                await engine.run(ctx)
+            finally:
+                heartbeat.stop()
+                resources.end()
+        finally:
+            children = _children_of(engine)
+            engine.teardown()
+        ctx.cancel_unfinished()
+        spans = recorder.spans()
+        cpu_s, nctx, rss = resources.cpu_s, resources.ctx_switches, resources.peak_rss_mb
+        if children is not None:
+            cpu_s += children.child_cpu_s
+            nctx += children.child_ctx
+            rss += sum(children.child_rss_mb.values())
+        metrics = compute_metrics(
+            serial_s=plan.serial_s, critical_s=plan.critical_s, spans=spans, lag=heartbeat.samples,
+            outcomes=ctx.outcomes.values(), cpu_s=cpu_s, ctx_switches=nctx, peak_rss_mb=rss,
+            startup_s=startup_s,
+        )
+        outcomes = [ctx.outcomes[t.id] for t in ctx.tasks]
+        return ModelRun(model, nworkers, metrics, outcomes, spans, heartbeat.samples)
+
+    def close(self) -> None:
+        self.server.stop()
+
+    def calibration_info(self) -> dict[str, Any]:
+        return self.calibration.to_dict() if self.calibration is not None else {}
+
+
+def _children_of(engine: Any) -> Any:
+    """The process workers of an engine that has them (their CPU time and memory count too)."""
+    return getattr(engine, "children", None) or getattr(engine, "_procs", None)
+
+
+def _ignore(_event: RunEvent) -> None:
+    pass

@@ -1,0 +1,127 @@
+"""Synchronous step bodies: sleep, block, net, cpu, hash — each recording its spans into a lane.
+
+Work runs in small quanta with one `perf_counter` per quantum. A quantum that took much longer than
+the work in it means the code was ready but not running (waiting for the GIL, the loop or a core):
+that gap is recorded as `ready_wait`, the rest as `running`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from time import perf_counter
+
+from conclab.engines.calibrate import Calibration, hash_bytes, spin
+from conclab.engines.recorder import Lane
+from conclab.engines.stop import Cancelled, StopFlag
+
+# A quantum longer than its expected time by this much counts as a wait, not as slow work.
+GAP_S = 0.0005
+# Waits shorter than this after a deadline are timer jitter, not worth a span.
+MIN_READY_S = 20e-6
+NET_POLL_S = 0.05
+
+
+def _quanta(
+    lane: Lane, task: int, step: int, total: int, quantum: int, rate: float, stop: StopFlag,
+    fn: Callable[[int], object],
+) -> None:
+    seg0 = last = perf_counter()
+    lane.open = (task, step, "running", seg0)
+    remaining = total
+    while remaining > 0:
+        if stop.is_set():
+            lane.add(task, step, "running", seg0, last)
+            lane.open = None
+            raise Cancelled
+        n = quantum if remaining > quantum else remaining
+        fn(n)
+        remaining -= n
+        now = perf_counter()
+        expected = n / rate
+        if now - last > expected + GAP_S:
+            resumed = now - expected
+            if last > seg0:
+                lane.add(task, step, "running", seg0, last)
+            lane.add(task, step, "ready_wait", last, resumed)
+            seg0 = resumed
+            lane.open = (task, step, "running", seg0)
+        last = now
+    lane.add(task, step, "running", seg0, last)
+    lane.open = None
+
+
+def cpu(lane: Lane, task: int, step: int, seconds: float, cal: Calibration, stop: StopFlag) -> None:
+    """Pure-Python work worth `seconds` alone, holding the GIL."""
+    _quanta(lane, task, step, cal.cpu_iters(seconds), cal.cpu_quantum_iters, cal.cpu_iters_per_s, stop, spin)
+
+
+def hash_(lane: Lane, task: int, step: int, seconds: float, cal: Calibration, stop: StopFlag) -> None:
+    """Hashing worth `seconds` alone, in C code that releases the GIL."""
+    _quanta(lane, task, step, cal.hash_total(seconds), cal.hash_chunk_bytes, cal.hash_bytes_per_s, stop,
+            hash_bytes)
+
+
+def wait(lane: Lane, task: int, step: int, seconds: float, stop: StopFlag, state: str = "io_wait") -> None:
+    """A blocking wait (time.sleep semantics) that a stop request interrupts at once."""
+    t0 = perf_counter()
+    deadline = t0 + seconds
+    lane.open = (task, step, state, t0)
+    if stop.wait(seconds):
+        lane.add(task, step, state, t0, perf_counter())
+        lane.open = None
+        raise Cancelled
+    t = perf_counter()
+    if t - deadline > MIN_READY_S:
+        lane.add(task, step, state, t0, deadline)
+        lane.add(task, step, "ready_wait", deadline, t)
+    else:
+        lane.add(task, step, state, t0, t)
+    lane.open = None
+
+
+def net(
+    lane: Lane, task: int, step: int, seconds: float, addr: tuple[str, int], stop: StopFlag,
+) -> None:
+    """One round trip to the loopback server over a blocking socket."""
+    t0 = perf_counter()
+    lane.open = (task, step, "io_wait", t0)
+    try:
+        with socket.create_connection(addr, timeout=5.0) as sock:
+            sock.settimeout(NET_POLL_S)
+            sock.sendall(b"%d\n" % round(seconds * 1e6))
+            buf = b""
+            while b"\n" not in buf:
+                if stop.is_set():
+                    raise Cancelled
+                try:
+                    chunk = sock.recv(64)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    raise ConnectionError("the loopback server closed the connection")
+                buf += chunk
+    except Cancelled:
+        lane.add(task, step, "io_wait", t0, perf_counter())
+        lane.open = None
+        raise
+    except OSError as exc:
+        lane.add(task, step, "io_wait", t0, perf_counter())
+        lane.open = None
+        raise ConnectionError(f"net step failed: {exc}") from exc
+    t = perf_counter()
+    sent = parse_reply(buf)
+    sent = min(max(sent, t0), t)
+    lane.add(task, step, "io_wait", t0, sent)
+    if t - sent > MIN_READY_S:
+        lane.add(task, step, "ready_wait", sent, t)
+    lane.open = None
+
+
+def parse_reply(buf: bytes) -> float:
+    """The server's reply is its `perf_counter` at the moment it sent the answer."""
+    line = buf.split(b"\n", 1)[0]
+    try:
+        return float(line)
+    except ValueError as exc:
+        raise ConnectionError(f"the loopback server answered {line[:40]!r}") from exc

@@ -1,0 +1,45 @@
+"""Qt pieces of the runtime: QThread workers for the engines, and a qasync loop for headless runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QThread
+
+T = TypeVar("T")
+
+
+class _TargetThread(QThread):
+    """A QThread that runs one function; it holds no logic of its own."""
+
+    def __init__(self, target: Callable[[], None], name: str) -> None:
+        super().__init__()
+        self._target = target
+        self.setObjectName(name)
+
+    def run(self) -> None:
+        self._target()
+
+    def join(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            self.wait()
+        else:
+            self.wait(max(0, int(timeout * 1000)))
+
+    def is_alive(self) -> bool:
+        return self.isRunning()
+
+
+def qthread_factory(target: Callable[[], None], name: str) -> _TargetThread:
+    """The window's thread factory: engine workers become QThreads."""
+    return _TargetThread(target, name)
+
+
+def run_on_qt_loop(main: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine on a qasync loop under a QCoreApplication, exactly as the window would."""
+    app = QCoreApplication.instance() or QCoreApplication(["conclab"])
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(main())  # type: ignore[arg-type]
