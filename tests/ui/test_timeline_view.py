@@ -285,13 +285,24 @@ def test_span_store_culls_merges_and_appends() -> None:
     store.append(np.zeros(n, np.int32), np.ones(n, np.int8), t0, t0 + 1e-5, np.arange(n))
     store.append([1], [0], [-5.0], [20.0], [n])  # a long span starting far left of any view
     px = 0.01
-    rects = store.rects(4.0, 5.0, px, 2)
-    merged = rects[1]
-    assert 0 < len(merged) <= 110  # ~100 pixel columns, not ~20,000 spans
-    assert merged[:, 0].min() >= 4.0 - px and (merged[:, 0] + merged[:, 2]).max() <= 5.0 + 2 * px
-    assert len(rects[0]) == 1 and rects[0][0, 0] == -5.0
+    frame = store.frame(4.0, 5.0, px, 2)
+    lit = np.nonzero(frame.raster[0])[0]
+    assert 95 <= lit.size <= 102  # ~100 pixel columns lit, not ~20,000 spans drawn
+    assert set(frame.raster[0][lit]) == {2}  # state index 1, stored as 1 + index
+    assert not frame.raster[1].any()
+    assert sum(len(r) for r in frame.rects) == 1 and frame.rects[0][0, 0] == -5.0
     for _ in range(40):
         store.append([0], [2], [11.0], [11.5], [n + 1])
         store.flush()
         assert store.block_count <= 8  # small appended blocks keep merging
     assert store.hit(11.2, 0) == n + 1 and store.hit(3.0, 1) == n and store.hit(30.0, 0) == -1
+
+
+def test_sub_pixel_spans_are_drawn_merged(view: TimelineView) -> None:
+    n = 50_000
+    spans = [Span(i, 0, "thread 1", "running" if i % 2 else "ready_wait", i * 2e-5, i * 2e-5 + 1e-5)
+             for i in range(n)]
+    view.set_runs([_run("threads", spans)])
+    image = _plot_image(view)
+    assert _count(image, STATE_HEX["running"]) + _count(image, STATE_HEX["ready_wait"]) > 2000
+    assert view.plots(0)[0].items[0].paint_count >= 1

@@ -18,15 +18,16 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QImage, QPainter
 
 from conclab.model.trace import QUEUE_LANE, STATES
-from conclab.ui.palette import state_brush
+from conclab.ui.palette import state_brush, state_color
 
 N_STATES = len(STATES) + 1  # the last index takes states the palette does not know
 ROW_PAD = 0.12  # gap between lanes, in row units
 _MERGE_FACTOR = 2
 LOOP_LABEL = "event loop"
+_SUB = 8  # image rows per lane for sub-pixel spans; 1 of 8 clear on each side ~ ROW_PAD
 
 
 @dataclass
@@ -62,6 +63,31 @@ def _merge(a: _Block, b: _Block) -> _Block:
     return _Block.build(np.concatenate([a.t0, b.t0]), np.concatenate([a.t1, b.t1]),
                         np.concatenate([a.row, b.row]), np.concatenate([a.state, b.state]),
                         np.concatenate([a.ids, b.ids]))
+
+
+@dataclass
+class Frame:
+    """One view's drawing: per state an (n, 4) x, y, w, h rect array, and a raster of sub-pixel spans.
+
+    `raster[row, col]` is 0 for nothing or 1 + the state index of the span lit in pixel column `col`,
+    which starts at time `x0 + col * px`.
+    """
+
+    rects: list[np.ndarray]
+    raster: np.ndarray
+    x0: float
+    px: float
+
+
+def _rect_rows(t0: np.ndarray, t1: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return np.column_stack([t0, rows + ROW_PAD, t1 - t0, np.full(t0.size, 1 - 2 * ROW_PAD)])
+
+
+def _wide_rects(parts: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    if not parts:
+        return [np.empty((0, 4)) for _ in range(N_STATES)]
+    t0, t1, row, state = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return [_rect_rows(t0[state == s], t1[state == s], row[state == s]) for s in range(N_STATES)]
 
 
 class SpanStore:
@@ -116,18 +142,19 @@ class SpanStore:
     def block_count(self) -> int:
         return len(self._blocks)
 
-    def rects(self, x0: float, x1: float, px: float, n_rows: int) -> list[np.ndarray]:
-        """Per state index, an (n, 4) array of x, y, w, h rects covering the spans seen in [x0, x1].
+    def frame(self, x0: float, x1: float, px: float, n_rows: int) -> Frame:
+        """What to draw for a view of [x0, x1] at `px` seconds per pixel.
 
-        `px` is the width of one pixel in seconds; spans narrower than it are merged per pixel column.
+        Spans at least a pixel wide become rects; narrower ones are rasterised into one pixel column
+        each (a later span wins a shared pixel, which it would also do when painted on top).
         """
         self.flush()
         n_rows = max(n_rows, self.max_row + 1, 1)
         if px <= 0 or x1 <= x0:
-            return [np.empty((0, 4)) for _ in range(N_STATES)]
+            return Frame([np.empty((0, 4)) for _ in range(N_STATES)], np.zeros((n_rows, 0), np.uint8), x0, px)
         inv = 1.0 / px
         cols = int((x1 - x0) * inv) + 2
-        occ = np.zeros(N_STATES * n_rows * cols, dtype=np.bool_)
+        raster = np.zeros(n_rows * cols, dtype=np.uint8)
         wide_parts: list[tuple[np.ndarray, ...]] = []
         for block in self._blocks:
             sl = block.window(x0, x1)
@@ -138,38 +165,11 @@ class SpanStore:
             narrow = seen & (dur < px)
             c0 = ((t0[narrow] - x0) * inv).astype(np.intp)
             np.clip(c0, 0, cols - 1, out=c0)
-            group = block.state[sl][narrow].astype(np.intp) * n_rows + block.row[sl][narrow]
-            occ[group * cols + c0] = True
+            raster[block.row[sl][narrow] * cols + c0] = block.state[sl][narrow] + 1
             wide = seen & ~narrow
             if wide.any():
                 wide_parts.append((t0[wide], t1[wide], block.row[sl][wide], block.state[sl][wide]))
-        return self._assemble(occ, cols, wide_parts, x0, px, n_rows)
-
-    @staticmethod
-    def _assemble(occ: np.ndarray, cols: int, wide_parts: list[tuple[np.ndarray, ...]], x0: float,
-                  px: float, n_rows: int) -> list[np.ndarray]:
-        on = np.flatnonzero(occ)
-        # A run of lit pixels breaks where the columns stop being consecutive or a new lane starts.
-        brk = np.flatnonzero((np.diff(on) != 1) | (on[1:] % cols == 0))
-        starts = on[np.concatenate(([0], brk + 1))] if on.size else on
-        ends = on[np.concatenate((brk, [on.size - 1]))] + 1 if on.size else on
-        group, c_start = np.divmod(starts, cols)
-        c_end = ends - group * cols
-        r_state, r_row = np.divmod(group, n_rows)
-        if wide_parts:
-            w_t0, w_t1, w_row, w_state = (np.concatenate(c) for c in zip(*wide_parts, strict=True))
-        out: list[np.ndarray] = []
-        for s in range(N_STATES):
-            pick = r_state == s
-            parts = [np.column_stack([x0 + c_start[pick] * px, r_row[pick] + ROW_PAD,
-                                      (c_end[pick] - c_start[pick]) * px,
-                                      np.full(int(pick.sum()), 1 - 2 * ROW_PAD)])]
-            if wide_parts:
-                wp = w_state == s
-                parts.append(np.column_stack([w_t0[wp], w_row[wp] + ROW_PAD, w_t1[wp] - w_t0[wp],
-                                              np.full(int(wp.sum()), 1 - 2 * ROW_PAD)]))
-            out.append(np.concatenate(parts) if len(parts) > 1 else parts[0])
-        return out
+        return Frame(_wide_rects(wide_parts), raster.reshape(n_rows, cols), x0, px)
 
     def hit(self, x: float, row: int, tol: float = 0.0) -> int:
         """The id of the span in `row` nearest to time `x` (within `tol` seconds), or -1.
@@ -207,6 +207,7 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
         self._arrays = [internals.PrimitiveArray(QRectF, 4) for _ in range(N_STATES)]
         self._brushes = [state_brush(s) for s in (*STATES, "?")]
         self._bounds = QRectF()
+        self._lut = np.array([0, *(0xFF000000 | state_color(s).rgb() for s in (*STATES, "?"))], np.uint32)
         self.paint_count = 0
 
     # -- data ---------------------------------------------------------------------------------------
@@ -254,19 +255,17 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
     def boundingRect(self) -> QRectF:
         return QRectF(self._bounds)
 
-    def rects_for(self, x0: float, x1: float, px: float) -> list[np.ndarray]:
-        """The rects drawn for a view of [x0, x1] at `px` seconds per pixel, open spans included."""
-        rects = self.store.rects(x0, x1, px, self._n_rows)
+    def frame_for(self, x0: float, x1: float, px: float) -> Frame:
+        """What is drawn for a view of [x0, x1] at `px` seconds per pixel, open spans included."""
+        frame = self.store.frame(x0, x1, px, self._n_rows)
         rows, states, t0 = self._open
         if rows.size:
             t1 = np.maximum(t0 + px, self._now)
             for s in np.unique(states):
                 m = states == s
-                extra = np.column_stack([t0[m], rows[m] + ROW_PAD, t1[m] - t0[m],
-                                         np.full(int(m.sum()), 1 - 2 * ROW_PAD)])
                 idx = min(int(s), N_STATES - 1)
-                rects[idx] = np.concatenate([rects[idx], extra])
-        return rects
+                frame.rects[idx] = np.concatenate([frame.rects[idx], _rect_rows(t0[m], t1[m], rows[m])])
+        return frame
 
     def paint(self, painter: QPainter, *args: Any) -> None:
         self.paint_count += 1
@@ -274,9 +273,10 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
         view = self.viewRect()
         if scale <= 0 or view is None:
             return
-        rects = self.rects_for(view.left(), view.right(), 1.0 / scale)
+        frame = self.frame_for(view.left(), view.right(), 1.0 / scale)
+        self._paint_raster(painter, frame)
         painter.setPen(Qt.PenStyle.NoPen)
-        for s, arr in enumerate(rects):
+        for s, arr in enumerate(frame.rects):
             if arr.shape[0] == 0:
                 continue
             prim = self._arrays[s]
@@ -284,6 +284,17 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
             prim.ndarray()[:] = arr
             painter.setBrush(self._brushes[s])
             painter.drawRects(*prim.drawargs())
+
+    def _paint_raster(self, painter: QPainter, frame: Frame) -> None:
+        n_rows, cols = frame.raster.shape
+        if cols == 0 or not frame.raster.any():
+            return
+        # Each lane becomes _SUB image rows, the outer ones left clear as the gap between lanes.
+        pixels = np.zeros((n_rows, _SUB, cols), dtype=np.uint32)
+        pixels[:, 1:-1, :] = self._lut[frame.raster][:, None, :]
+        image = QImage(pixels.data, cols, n_rows * _SUB, cols * 4, QImage.Format.Format_ARGB32_Premultiplied)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(QRectF(frame.x0, 0.0, cols * frame.px, float(n_rows)), image)
 
 
 def _natural_key(name: str) -> tuple[Any, ...]:
