@@ -159,6 +159,15 @@ def test_default_launcher_is_the_running_conclab_script(
     assert de.launcher_command() == [str(launcher)]
 
 
+def test_frozen_bundle_launches_its_own_executable(
+    monkeypatch: pytest.MonkeyPatch, launcher: Path
+) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(launcher))
+    monkeypatch.setattr(sys, "argv", ["conclab"])
+    assert de.launcher_command() == [str(launcher)]
+
+
 def test_install_is_idempotent(home: Path, launcher: Path) -> None:
     first = de.install(str(launcher), data_home=home)
     snapshot = {p: p.read_bytes() for p in _files(home)}
