@@ -8,10 +8,7 @@ the measured numbers. Nothing in a claim is evaluated as Python.
 
 from __future__ import annotations
 
-import os
-import platform
 import string
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,23 +67,6 @@ class Verdict:
         if self.held is None:
             return "–"
         return "✓" if self.held else "✗"
-
-
-def machine_info() -> dict[str, Any]:
-    """This machine and Python, keyed as claims read them (python, gil_enabled, cpus, ...)."""
-    gil_check = getattr(sys, "_is_gil_enabled", None)
-    gil = bool(gil_check()) if callable(gil_check) else True
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "gil_enabled": gil,
-        "cpus": cpus,
-        "platform": platform.platform(terse=True),
-    }
 
 
 def split_ref(ref: str) -> tuple[str, str]:

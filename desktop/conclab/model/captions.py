@@ -1,0 +1,151 @@
+"""Captions: short sentences computed from one run's trace that point at what the timeline shows.
+
+Each caption has a text, the time it refers to (seconds from the run's start) and optionally the lane it
+belongs to, so a view can pin it to the timeline. All are derived from spans and metrics only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conclab.model.plan import Plan
+from conclab.model.run import ModelRun
+from conclab.model.trace import LOOP_LANE, QUEUE_LANE, Span
+
+MIN_BLOCK_S = 0.02
+MIN_READY_S = 0.01
+MIN_HANDOFFS = 4
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One short remark about a run, pinned to a time (and a lane when it concerns one)."""
+
+    kind: str
+    text: str
+    t: float
+    lane: str | None = None
+
+
+def _spans(run: ModelRun) -> list[Span]:
+    return [s if isinstance(s, Span) else Span(*s) for s in run.spans]
+
+
+def _names(run: ModelRun) -> dict[int, str]:
+    return {t.id: t.name for t in run.tasks}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def loop_blocked(run: ModelRun) -> Caption | None:
+    """Under asyncio: the longest time one task blocked the event loop without computing."""
+    if run.model != "asyncio":
+        return None
+    blocking = [s for s in _spans(run) if s.state == "blocking"]
+    if not blocking:
+        return None
+    worst = max(blocking, key=lambda s: s.duration)
+    if worst.duration < MIN_BLOCK_S:
+        return None
+    name = _names(run).get(worst.task, f"#{worst.task}")
+    text = f"loop blocked {_ms(worst.duration)} by task {name}"
+    return Caption("loop_blocked", text, worst.t0, worst.worker)
+
+
+def _thread_lane(lane: str) -> bool:
+    return lane not in (LOOP_LANE, QUEUE_LANE)
+
+
+def handoff_times(spans: Sequence[Span]) -> list[float]:
+    """The moments the running lane changes from one thread lane to another (the GIL changing hands)."""
+    running = sorted((s for s in spans if s.state == "running" and _thread_lane(s.worker)),
+                     key=lambda s: s.t0)
+    out: list[float] = []
+    for prev, cur in itertools.pairwise(running):
+        # Only a switch where the two pieces do not overlap: overlapping running spans ran in parallel.
+        if cur.worker != prev.worker and cur.t0 >= prev.t1 - 1e-4:
+            out.append(cur.t0)
+    return out
+
+
+def gil_handoff(run: ModelRun) -> Caption | None:
+    """Under threads: how often the GIL changed hands while several threads ran Python code."""
+    if run.model != "threads":
+        return None
+    times = handoff_times(_spans(run))
+    if len(times) < MIN_HANDOFFS:
+        return None
+    gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+    if not gaps:
+        return None
+    every = statistics.median(gaps)
+    spacing = f"{every * 1e3:.0f} ms" if every >= 0.001 else f"{every * 1e6:.0f} µs"
+    text = f"GIL hand-off every ~{spacing}"
+    return Caption("gil_handoff", text, times[len(times) // 2])
+
+
+def _kind_tasks(run: ModelRun, plan: Plan | None) -> tuple[int, str]:
+    if plan is None:
+        return len(run.tasks), "tasks"
+    specs = plan.tasks()
+    cpu = sum(1 for t in specs if any(s.kind in ("cpu", "hash") for s in t.steps))
+    if cpu:
+        return cpu, "cpu tasks" if cpu != 1 else "cpu task"
+    return len(specs), "tasks" if len(specs) != 1 else "task"
+
+
+def cores_used(run: ModelRun, plan: Plan | None = None) -> Caption | None:
+    """How many cores the run kept busy on average (CPU time over wall time)."""
+    cores = run.metrics.get("cores_used")
+    wall = run.metrics.get("wall_s", 0.0)
+    if cores is None or wall <= 0 or not run.tasks:
+        return None
+    n, noun = _kind_tasks(run, plan)
+    return Caption("cores_used", f"{n} {noun} used {cores:.1f} cores", wall / 2)
+
+
+def ready_wait(run: ModelRun) -> Caption | None:
+    """How long tasks were ready to run but waited (for the loop, the GIL or a core)."""
+    per_task: dict[int, float] = defaultdict(float)
+    first: dict[int, float] = {}
+    for s in _spans(run):
+        if s.state == "ready_wait":
+            per_task[s.task] += s.duration
+            first[s.task] = min(first.get(s.task, s.t0), s.t0)
+    waited = {t: d for t, d in per_task.items() if d >= MIN_READY_S / 10}
+    total = sum(waited.values())
+    if total < MIN_READY_S:
+        return None
+    whom = {"asyncio": "the event loop", "processes": "a free core"}.get(run.model, "the GIL")
+    n = len(waited)
+    noun = "task" if n == 1 else "tasks"
+    longest = max(waited, key=lambda t: waited[t])
+    return Caption("ready_wait", f"{n} {noun} waited {_seconds(total)} for {whom}", first[longest])
+
+
+def main_loop_lag(run: ModelRun) -> Caption | None:
+    """The worst heartbeat lateness, when the loop was late enough for a user to notice."""
+    if not run.lag:
+        return None
+    t, late = max(run.lag, key=lambda p: p[1])
+    if late < 0.1:
+        return None
+    return Caption("loop_lag", f"main loop unresponsive for {_ms(late)}", max(0.0, t - late), LOOP_LANE)
+
+
+def captions_for(run: ModelRun, plan: Plan | None = None) -> list[Caption]:
+    """Every caption that applies to this run, in time order."""
+    found: list[Any] = [loop_blocked(run), gil_handoff(run), cores_used(run, plan), ready_wait(run),
+                        main_loop_lag(run)]
+    return sorted((c for c in found if c is not None), key=lambda c: c.t)
