@@ -49,7 +49,7 @@ async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, 
             raise ConnectionError("the loopback server closed the connection")
     except OSError as exc:
         lane.add(task, index, "io_wait", t0, perf_counter())
-        raise ConnectionError(f"net step failed: {exc}") from exc
+        raise ConnectionError(work.describe_net_error(exc)) from exc
     finally:
         lane.open = None
         if writer is not None:

@@ -65,11 +65,11 @@ def _best_rate(fn: Any, amount: int, trials: int) -> float:
     return amount / max(best, 1e-9)
 
 
-def measure(trials: int = 7) -> Calibration:
+def measure(trials: int = 9) -> Calibration:
     """Measure the rates now (about 0.2 s)."""
     t0 = perf_counter()
     spin(20_000)  # warm up the interpreter's specialising paths first
-    cpu_rate = _best_rate(spin, 200_000, trials)
+    cpu_rate = _best_rate(spin, 300_000, trials)
     hash_rate = _best_rate(hash_bytes, 4 * len(_BUFFER), max(3, trials // 2))
     chunk = max(16 * 1024, int(hash_rate * HASH_CHUNK_S) // 4096 * 4096)
     return Calibration(

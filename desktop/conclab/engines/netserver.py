@@ -40,7 +40,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
             await asyncio.sleep(int(text) / 1e6)
             writer.write(b"%.9f\n" % perf_counter())
             await writer.drain()
-    except (ConnectionError, OSError):
+    except (ConnectionError, OSError, asyncio.CancelledError):
+        # The peer went away, or the server is shutting down: either way this connection is over.
         return
     finally:
         with contextlib.suppress(Exception):

@@ -111,6 +111,7 @@ class ProcessWorkers:
         self._exec = ProcessPoolExecutor(self.size, mp_context=mp, initializer=_init_child,
                                          initargs=(cal, self._flag))
         self._lanes: dict[int, Lane] = {}
+        self._children: dict[int, Any] = {}
         self._ctx = ctx
         self.pids: list[int] = []
         self.child_cpu_s = 0.0
@@ -123,6 +124,12 @@ class ProcessWorkers:
         loop = asyncio.get_running_loop()
         futs = [loop.run_in_executor(self._exec, _warm, WARMUP_S) for _ in range(self.size)]
         self.pids = sorted(set(await asyncio.gather(*futs)))
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        """Remember the worker processes: the executor forgets them once it is shut down."""
+        current = getattr(self._exec, "_processes", None) or {}
+        self._children.update(current)
 
     def _lane_for(self, pid: int) -> Lane:
         lane = self._lanes.get(pid)
@@ -161,10 +168,12 @@ class ProcessWorkers:
 
     def _on_stop(self) -> None:
         self._flag.value = 1
+        self._snapshot()
         self._exec.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
-        procs = list(getattr(self._exec, "_processes", {}).values())
+        self._snapshot()
+        procs = list(self._children.values())
         self._exec.shutdown(wait=False, cancel_futures=True)
         deadline = perf_counter() + (KILL_AFTER_S if self._flag.value else 5.0)
         for p in procs:

@@ -19,15 +19,34 @@ RawSpan = tuple[int, int, str, float, float]
 class Lane:
     """One lane's buffer: closed spans plus the span in progress (`open`), for live drawing."""
 
-    __slots__ = ("name", "open", "spans")
+    __slots__ = ("detail", "name", "open", "spans")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.detail = True
         self.spans: list[RawSpan] = []
         self.open: tuple[int, int, str, float] | None = None
 
     def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
         self.spans.append((task, step, state, t0, t1))
+
+
+class TaskLane(Lane):
+    """The no-trace mode's buffer: one `running` span per task, from its first to its last moment."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.detail = False
+
+    def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
+        spans = self.spans
+        if spans and spans[-1][0] == task and state != "queued":
+            last = spans[-1]
+            spans[-1] = (task, -1, "running", last[3], t1)
+        elif state != "queued":
+            spans.append((task, -1, "running", t0, t1))
 
 
 class Recorder:
@@ -46,9 +65,12 @@ class Recorder:
         """Set the run's time origin: every span is reported relative to this moment."""
         self.origin = perf_counter()
 
+    def _make(self, name: str) -> Lane:
+        return Lane(name) if self.detail else TaskLane(name)
+
     def new_lane(self, name: str) -> Lane:
         """A fresh buffer (several buffers may share a display name, e.g. per-worker queue buffers)."""
-        lane = Lane(name)
+        lane = self._make(name)
         with self._lock:
             self._lanes.append(lane)
             self._cursors.append(0)
@@ -61,7 +83,7 @@ class Recorder:
             with self._lock:
                 lane = self._by_name.get(name)
                 if lane is None:
-                    lane = Lane(name)
+                    lane = self._make(name)
                     self._lanes.append(lane)
                     self._cursors.append(0)
                     self._by_name[name] = lane

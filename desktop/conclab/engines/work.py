@@ -26,6 +26,9 @@ def _quanta(
     lane: Lane, task: int, step: int, total: int, quantum: int, rate: float, stop: StopFlag,
     fn: Callable[[int], object],
 ) -> None:
+    if not lane.detail:
+        _quanta_untimed(lane, task, step, total, quantum, stop, fn)
+        return
     seg0 = last = perf_counter()
     lane.open = (task, step, "running", seg0)
     remaining = total
@@ -49,6 +52,22 @@ def _quanta(
         last = now
     lane.add(task, step, "running", seg0, last)
     lane.open = None
+
+
+def _quanta_untimed(
+    lane: Lane, task: int, step: int, total: int, quantum: int, stop: StopFlag,
+    fn: Callable[[int], object],
+) -> None:
+    """The no-trace mode: the same work and stop checks, without a timestamp per quantum."""
+    t0 = perf_counter()
+    remaining = total
+    while remaining > 0:
+        if stop.is_set():
+            raise Cancelled
+        n = quantum if remaining > quantum else remaining
+        fn(n)
+        remaining -= n
+    lane.add(task, step, "running", t0, perf_counter())
 
 
 def cpu(lane: Lane, task: int, step: int, seconds: float, cal: Calibration, stop: StopFlag) -> None:
@@ -108,7 +127,7 @@ def net(
     except OSError as exc:
         lane.add(task, step, "io_wait", t0, perf_counter())
         lane.open = None
-        raise ConnectionError(f"net step failed: {exc}") from exc
+        raise ConnectionError(describe_net_error(exc)) from exc
     t = perf_counter()
     sent = parse_reply(buf)
     sent = min(max(sent, t0), t)
@@ -116,6 +135,19 @@ def net(
     if t - sent > MIN_READY_S:
         lane.add(task, step, "ready_wait", sent, t)
     lane.open = None
+
+
+def describe_net_error(exc: OSError) -> str:
+    """A user-facing sentence for a failed round trip."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "net step failed: the loopback server refused the connection (it is not running)"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return "net step failed: the loopback server dropped the connection"
+    if isinstance(exc, TimeoutError):
+        return "net step failed: the loopback server did not answer in time"
+    if isinstance(exc, ConnectionError) and str(exc).startswith("the loopback"):
+        return f"net step failed: {exc}"
+    return f"net step failed: {exc.strerror or exc}"
 
 
 def parse_reply(buf: bytes) -> float:

@@ -1,0 +1,50 @@
+"""Shared helpers for engine tests: run a plan on a fresh plain loop, and look for leftovers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import psutil
+
+from conclab.engines.recorder import Recorder
+from conclab.engines.runtime import Runtime
+from conclab.engines.stop import StopToken
+from conclab.model.plan_text import parse
+from conclab.model.run import ModelRun
+
+
+def run_one(runtime: Runtime, text: str, model: str, workers: int | None = None,
+            recorder: Recorder | None = None, stop: StopToken | None = None,
+            during: Callable[[], None] | None = None) -> ModelRun:
+    async def main() -> ModelRun:
+        return await runtime.run(parse(text), model, workers=workers, recorder=recorder, stop=stop)
+
+    return asyncio.run(main())
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _is_infrastructure(p: psutil.Process) -> bool:
+    """multiprocessing's resource tracker lives as long as the interpreter, by design."""
+    try:
+        return "resource_tracker" in " ".join(p.cmdline())
+    except psutil.Error:
+        return True
+
+
+def live_children(exclude: set[int | None] | None = None) -> list[psutil.Process]:
+    """Child processes still running, other than the resource tracker and `exclude` (e.g. the server)."""
+    skip = exclude or set()
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in skip and _alive(p) and not _is_infrastructure(p)]
+
+
+def conclab_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("conclab-")]
