@@ -51,7 +51,7 @@ class DurationValidator(QValidator):
         self.allow_zero = allow_zero
         self.limit_us = limit_us
 
-    def validate(self, text: str, pos: int) -> QValidator.State:  # type: ignore[override]
+    def validate(self, text: str, pos: int) -> QValidator.State:
         try:
             parse_duration(text, allow_zero=self.allow_zero, limit_us=self.limit_us)
         except PlanError:
@@ -148,4 +148,4 @@ class PlanFormDelegate(QStyledItemDelegate):
             model.setData(index, editor.text())
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
-        editor.setGeometry(option.rect)  # type: ignore[attr-defined]
+        editor.setGeometry(option.rect)

@@ -108,7 +108,7 @@ class PlanFormModel(QAbstractItemModel):
             return self.createIndex(row, column, _TOP)
         return self.createIndex(row, column, parent.row() + 1)
 
-    def parent(self, child: Index | None = None) -> Any:  # type: ignore[override]
+    def parent(self, child: Index | None = None) -> Any:
         if child is None:
             return QObject.parent(self)
         if not child.isValid() or child.internalId() == _TOP:
@@ -220,11 +220,12 @@ class PlanFormModel(QAbstractItemModel):
             return False
         if not changed:
             return True
-        first = index.siblingAtColumn(0)
-        self.dataChanged.emit(first, index.siblingAtColumn(len(HEADERS) - 1))
-        if si is not None:  # the task row shows the summed length of its steps
-            task = self.task_index(gi)
-            self.dataChanged.emit(task, task.siblingAtColumn(len(HEADERS) - 1))
+        last = len(HEADERS) - 1
+        if si is None:
+            self.dataChanged.emit(self.task_index(gi, 0), self.task_index(gi, last))
+        else:  # the task row shows the summed length of its steps, so it changes too
+            self.dataChanged.emit(self.step_index(gi, si, 0), self.step_index(gi, si, last))
+            self.dataChanged.emit(self.task_index(gi, 0), self.task_index(gi, last))
         self.plan_edited.emit(self.plan())
         return True
 
