@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from conclab.model.plan import Plan
 from conclab.ui.plan_form_delegate import PlanFormDelegate
-from conclab.ui.plan_form_model import COL_KIND, COL_NAME, PlanFormModel
+from conclab.ui.plan_form_model import COL_KIND, COL_NAME, STEP_COLUMNS, TASK_COLUMNS, PlanFormModel
 
 Position = tuple[int, int | None]
 _COLUMN_WIDTHS = (170, 70, 80, 80, 80, 90, 100)
@@ -174,8 +174,8 @@ class PlanFormView(QWidget):
 
     def _after_reset(self, where: Position, column: int) -> None:
         self.tree.expandAll()
-        task_col = column if column in (0, 1, 2, 3) else COL_NAME
-        step_col = column if column in (4, 5, 6) else COL_KIND
+        task_col = column if column in TASK_COLUMNS else COL_NAME
+        step_col = column if column in STEP_COLUMNS else COL_KIND
         self.select(where, task_col if where[1] is None else step_col)
         self._update_actions()
 
