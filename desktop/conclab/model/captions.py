@@ -20,6 +20,7 @@ from conclab.model.trace import LOOP_LANE, QUEUE_LANE, Span
 MIN_BLOCK_S = 0.02
 MIN_READY_S = 0.01
 MIN_HANDOFFS = 4
+MAX_PARALLEL = 0.2
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,32 @@ def _thread_lane(lane: str) -> bool:
     return lane not in (LOOP_LANE, QUEUE_LANE)
 
 
+def parallel_fraction(running: Sequence[Span]) -> float:
+    """The share of busy time during which two or more of these spans ran at once."""
+    events = sorted([(s.t0, 1) for s in running] + [(s.t1, -1) for s in running])
+    busy = both = 0.0
+    level, last = 0, 0.0
+    for t, step in events:  # ends sort before starts at the same instant: touching is not overlapping
+        if level >= 1:
+            busy += t - last
+        if level >= 2:
+            both += t - last
+        level += step
+        last = t
+    return both / busy if busy > 0 else 0.0
+
+
 def handoff_times(spans: Sequence[Span]) -> list[float]:
-    """The moments the running lane changes from one thread lane to another (the GIL changing hands)."""
+    """The moments the GIL changed hands: the running thread lane changes from one span to the next.
+
+    When threads mostly ran at the same time (C code without the GIL, or no GIL at all) nothing was
+    handed off, and the list is empty.
+    """
     running = sorted((s for s in spans if s.state == "running" and _thread_lane(s.worker)),
                      key=lambda s: s.t0)
-    out: list[float] = []
-    for prev, cur in itertools.pairwise(running):
-        # Only a switch where the two pieces do not overlap: overlapping running spans ran in parallel.
-        if cur.worker != prev.worker and cur.t0 >= prev.t1 - 1e-4:
-            out.append(cur.t0)
-    return out
+    if parallel_fraction(running) > MAX_PARALLEL:
+        return []
+    return [cur.t0 for prev, cur in itertools.pairwise(running) if cur.worker != prev.worker]
 
 
 def gil_handoff(run: ModelRun) -> Caption | None:
