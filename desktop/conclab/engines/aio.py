@@ -43,6 +43,7 @@ async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, 
     writer: asyncio.StreamWriter | None = None
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(*addr), 5.0)
+        connected = perf_counter()
         writer.write(b"%d\n" % round(secs * 1e6))  # type: ignore[union-attr]
         line = await reader.readline()
         if not line:
@@ -54,11 +55,7 @@ async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, 
         lane.open = None
         if writer is not None:
             writer.close()
-    t = perf_counter()
-    sent = min(max(work.parse_reply(line), t0), t)
-    lane.add(task, index, "io_wait", t0, sent)
-    if t - sent > work.MIN_READY_S:
-        lane.add(task, index, "ready_wait", sent, t)
+    work.record_round_trip(lane, task, index, t0, connected, line, perf_counter())
 
 
 class AsyncioEngine:

@@ -85,6 +85,7 @@ class RunContext:
             if task.id in self.outcomes:
                 return
             self.outcomes[task.id] = TaskOutcome(task.id, task.name, state, error)
+            self.recorder.done.append(task.id)
         self.sink(RunEvent("finished", task.id, state, error))
 
     def cancel_unfinished(self) -> None:

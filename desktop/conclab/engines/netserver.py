@@ -1,8 +1,9 @@
 """The loopback server behind `net` steps: its own process, bound to 127.0.0.1 on an ephemeral port.
 
 Protocol, one request per line: the client sends a delay in whole microseconds (`200000\n`); after
-that delay the server answers with its `perf_counter` at the moment of sending (`12345.678901\n`).
-`perf_counter` is one system-wide clock, so the client can tell how long the answer waited for it.
+that delay the server answers with two `perf_counter` stamps: when it accepted the connection and when
+it sent the answer (`12345.601 12345.801\n`). `perf_counter` is one system-wide clock, so the client
+can tell how long it was connected but not yet running, and how long the answer waited for it.
 Anything else gets `ERR\n` and the connection is closed; the server itself never dies of bad input.
 The child exits when its parent goes away (its end of a pipe reaches EOF), so it is never orphaned.
 """
@@ -24,6 +25,7 @@ STARTUP_TIMEOUT_S = 20.0
 
 
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    accepted = perf_counter()
     try:
         while True:
             try:
@@ -38,7 +40,7 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 writer.write(b"ERR bad request\n")
                 return
             await asyncio.sleep(int(text) / 1e6)
-            writer.write(b"%.9f\n" % perf_counter())
+            writer.write(b"%.9f %.9f\n" % (accepted, perf_counter()))
             await writer.drain()
     except (ConnectionError, OSError, asyncio.CancelledError):
         # The peer went away, or the server is shutting down: either way this connection is over.

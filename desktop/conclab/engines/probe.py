@@ -14,9 +14,10 @@ RSS_EVERY = 10
 class Heartbeat:
     """Ticks on the running loop every 10 ms and records how late each tick was: the loop's lag."""
 
-    def __init__(self, period: float = HEARTBEAT_S, resources: ResourceProbe | None = None) -> None:
+    def __init__(self, period: float = HEARTBEAT_S, resources: ResourceProbe | None = None,
+                 samples: list[tuple[float, float]] | None = None) -> None:
         self.period = period
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float]] = [] if samples is None else samples
         self._origin = 0.0
         self._expected = 0.0
         self._handle: asyncio.TimerHandle | None = None
@@ -32,7 +33,8 @@ class Heartbeat:
 
     def _tick(self) -> None:
         now = perf_counter()
-        self.samples.append((self._expected - self._origin, max(0.0, now - self._expected)))
+        # Stamped when the tick ran: a tick `late` seconds late means the loop was busy over [t - late, t].
+        self.samples.append((now - self._origin, max(0.0, now - self._expected)))
         self._ticks += 1
         if self._resources is not None and self._ticks % RSS_EVERY == 0:
             self._resources.sample_rss()

@@ -60,6 +60,9 @@ class Recorder:
         self._cursors: list[int] = []
         self._lock = threading.Lock()
         self._local = threading.local()
+        # Heartbeat samples (t, late_s) of this run, appended on the loop while it runs.
+        self.lag: list[tuple[float, float]] = []
+        self.done: list[int] = []
 
     def start(self) -> None:
         """Set the run's time origin: every span is reported relative to this moment."""

@@ -151,7 +151,7 @@ class Runtime:
         ctx = RunContext(plan.tasks(), recorder, stop, sink or _ignore, self.thread_factory,
                          self.calibration, self.server.addr)
         resources = ResourceProbe()
-        heartbeat = Heartbeat(resources=resources)
+        heartbeat = Heartbeat(resources=resources, samples=recorder.lag)
         try:
             engine.prepare(ctx)
             aprepare = getattr(engine, "aprepare", None)

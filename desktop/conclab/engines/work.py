@@ -107,6 +107,7 @@ def net(
     lane.open = (task, step, "io_wait", t0)
     try:
         with socket.create_connection(addr, timeout=5.0) as sock:
+            connected = perf_counter()
             sock.settimeout(NET_POLL_S)
             sock.sendall(b"%d\n" % round(seconds * 1e6))
             buf = b""
@@ -128,13 +129,25 @@ def net(
         lane.add(task, step, "io_wait", t0, perf_counter())
         lane.open = None
         raise ConnectionError(describe_net_error(exc)) from exc
-    t = perf_counter()
-    sent = parse_reply(buf)
-    sent = min(max(sent, t0), t)
-    lane.add(task, step, "io_wait", t0, sent)
+    record_round_trip(lane, task, step, t0, connected, buf, perf_counter())
+    lane.open = None
+
+
+def record_round_trip(lane: Lane, task: int, step: int, t0: float, connected: float, reply: bytes,
+                      t: float) -> None:
+    """Spans of one round trip: waiting on the network, and being ready while the code could not run
+    (connected but not yet resumed; answered but not yet resumed)."""
+    accepted, sent = parse_reply(reply)
+    accepted = min(max(accepted, t0), connected)
+    sent = min(max(sent, connected), t)
+    if connected - accepted > MIN_READY_S:
+        lane.add(task, step, "io_wait", t0, accepted)
+        lane.add(task, step, "ready_wait", accepted, connected)
+        lane.add(task, step, "io_wait", connected, sent)
+    else:
+        lane.add(task, step, "io_wait", t0, sent)
     if t - sent > MIN_READY_S:
         lane.add(task, step, "ready_wait", sent, t)
-    lane.open = None
 
 
 def describe_net_error(exc: OSError) -> str:
@@ -150,10 +163,11 @@ def describe_net_error(exc: OSError) -> str:
     return f"net step failed: {exc.strerror or exc}"
 
 
-def parse_reply(buf: bytes) -> float:
-    """The server's reply is its `perf_counter` at the moment it sent the answer."""
+def parse_reply(buf: bytes) -> tuple[float, float]:
+    """The server's reply: its `perf_counter` when it accepted the connection and when it answered."""
     line = buf.split(b"\n", 1)[0]
     try:
-        return float(line)
+        accepted, sent = (float(x) for x in line.split())
     except ValueError as exc:
         raise ConnectionError(f"the loopback server answered {line[:40]!r}") from exc
+    return accepted, sent
