@@ -1,0 +1,1 @@
+"""Ratio benchmarks of the measuring core against plain scripts; `python -m benchmarks` runs them all."""
