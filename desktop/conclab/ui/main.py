@@ -6,31 +6,60 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conclab.ui.main_window import MainWindow
 
 T0 = perf_counter()
 
 
-def _parse_args(args: Sequence[str]) -> Path | None:
+@dataclass
+class LaunchOptions:
+    """Window options from the command line: a plan to open, and an optional scripted run."""
+
     plan_path: Path | None = None
-    for a in args:
-        if a.startswith("-"):
-            raise SystemExit(f"conclab: unknown option {a!r} (see conclab --help)")
-        if plan_path is not None:
-            raise SystemExit("conclab: give at most one plan file to open")
-        plan_path = Path(a)
-        if not plan_path.is_file():
-            raise SystemExit(f"conclab: no such plan file: {a}")
-    return plan_path
+    run: bool = False
+    models: list[str] | None = None
+    screenshot: Path | None = None
+    quit_after_run: bool = False
+
+
+def _parse_args(args: Sequence[str]) -> LaunchOptions:
+    import argparse
+
+    from conclab.cli import UsageError, _Parser, parse_models
+
+    p = _Parser(prog="conclab", description="Open the Concurrency Lab window (see also: conclab --help).")
+    p.add_argument("plan", nargs="?", help="a .plan file to open")
+    p.add_argument("--run", action="store_true", help="run the plan as soon as the window is shown")
+    p.add_argument("--models", help="comma-separated models to run (default: the last ones chosen)")
+    p.add_argument("--screenshot", metavar="PNG", help="after the run, save a screenshot of the screen")
+    p.add_argument("--quit-after-run", action="store_true", help="close the window when the run is done")
+    ns: argparse.Namespace = p.parse_args(list(args))
+    opts = LaunchOptions(run=ns.run, quit_after_run=ns.quit_after_run)
+    if ns.plan:
+        opts.plan_path = Path(ns.plan)
+        if not opts.plan_path.is_file():
+            raise UsageError(f"no such plan file: {ns.plan}")
+    if ns.models:
+        opts.models = parse_models(ns.models)
+    if ns.screenshot:
+        opts.screenshot = Path(ns.screenshot)
+    return opts
 
 
 def run_app(args: Sequence[str]) -> int:
     """Open the main window and run the Qt event loop (with asyncio on it) until it closes."""
+    from conclab.model.errors import ConclabError
+
     try:
-        plan_path = _parse_args(args)
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
+        opts = _parse_args(args)
+    except ConclabError as exc:
+        print(f"conclab: {exc}", file=sys.stderr)
         return 2
     import qasync
     from PySide6.QtCore import QSettings, QTimer
@@ -56,7 +85,7 @@ def run_app(args: Sequence[str]) -> int:
     store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
 
     async def main() -> None:
-        window = MainWindow(store, plan_path)
+        window = MainWindow(store, opts.plan_path)
         quit_event = asyncio.Event()
         app.aboutToQuit.connect(quit_event.set)
         window.closed.connect(quit_event.set)
@@ -67,6 +96,8 @@ def run_app(args: Sequence[str]) -> int:
                 window.close()
 
             QTimer.singleShot(0, report)
+        if opts.run:
+            QTimer.singleShot(300, lambda: _scripted_run(window, opts))
         await quit_event.wait()
         await window.controller.wait()
         window.controller.shutdown()
@@ -74,3 +105,28 @@ def run_app(args: Sequence[str]) -> int:
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         runner.run(main())
     return 0
+
+
+def _scripted_run(window: MainWindow, opts: LaunchOptions) -> None:
+    """`--run`: press Run; afterwards optionally screenshot the screen and close."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    if opts.models:
+        window.controls.set_models(opts.models)
+
+    def after(_doc: object) -> None:
+        def finish() -> None:
+            if opts.screenshot is not None:
+                screen = window.screen() or QGuiApplication.primaryScreen()
+                shot = screen.grabWindow(0)
+                if shot.isNull() or not shot.save(str(opts.screenshot)):
+                    window.grab().save(str(opts.screenshot))
+                print(f"screenshot {opts.screenshot}", flush=True)
+            if opts.quit_after_run:
+                window.close()
+
+        QTimer.singleShot(500, finish)
+
+    window.controller.run_finished.connect(after)
+    window.controls._on_run_clicked()

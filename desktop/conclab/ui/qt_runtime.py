@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -33,9 +34,19 @@ class _TargetThread(QThread):
         return self.isRunning()
 
 
+_started: weakref.WeakSet[_TargetThread] = weakref.WeakSet()
+
+
 def qthread_factory(target: Callable[[], None], name: str) -> _TargetThread:
     """The window's thread factory: engine workers become QThreads."""
-    return _TargetThread(target, name)
+    thread = _TargetThread(target, name)
+    _started.add(thread)
+    return thread
+
+
+def running_qthreads() -> list[str]:
+    """Names of engine QThreads still running (the tests' leak guard uses this)."""
+    return [t.objectName() for t in list(_started) if t.isRunning()]
 
 
 def run_on_qt_loop(main: Callable[[], Awaitable[T]]) -> T:

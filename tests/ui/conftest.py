@@ -1,0 +1,76 @@
+"""UI test fixtures: a qasync loop on the test QApplication, and a leak guard on every UI test.
+
+The guard runs after all of a test's fixtures are torn down and fails the test if it left engine
+QThreads running, visible top-level widgets, active QTimers under them, Python worker threads, or
+child processes (other than multiprocessing's resource tracker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import psutil
+import pytest
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from conclab.ui.qt_runtime import running_qthreads
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A qasync loop on the test app; drive async flows with `qloop.run_until_complete(...)`."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def _children() -> list[str]:
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.status() == psutil.STATUS_ZOMBIE or "resource_tracker" in " ".join(p.cmdline()):
+                continue
+            out.append(f"{p.pid} {' '.join(p.cmdline())[:80]}")
+        except psutil.Error:
+            continue
+    return out
+
+
+def leaks() -> list[str]:
+    found: list[str] = []
+    app = QApplication.instance()
+    for name in running_qthreads():
+        found.append(f"QThread still running: {name}")
+    if isinstance(app, QApplication):
+        app.processEvents()
+        for w in app.topLevelWidgets():
+            if w.isVisible():
+                found.append(f"top-level widget left open: {type(w).__name__} {w.windowTitle()!r}")
+            for t in w.findChildren(QTimer):
+                if t.isActive() and not t.isSingleShot():
+                    found.append(f"QTimer left running in {type(w).__name__}")
+    found += [f"thread left running: {t.name}" for t in threading.enumerate() if t.name.startswith("conclab-")]
+    found += [f"child process left running: {c}" for c in _children()]
+    return found
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    problems = leaks()
+    if problems:
+        # Clean up so one leak does not cascade into every later test, then fail this one.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            for w in app.topLevelWidgets():
+                w.close()
+                w.deleteLater()
+            app.processEvents()
+        pytest.fail("leak guard: " + "; ".join(problems), pytrace=False)
