@@ -1,0 +1,440 @@
+"""One lesson's page: the introduction, a prediction to answer, Run/Stop, the timeline with captions,
+the metrics side by side, and every claim checked against what was just measured.
+
+The page runs its lesson on the window's one RunController and reacts only to the runs it started.
+A lesson that asks for a different worker count per model runs in several batches, one after another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from conclab.model.captions import Caption, captions_for
+from conclab.model.claims import Verdict, evaluate_all
+from conclab.model.lessons import Lesson
+from conclab.model.plan import Plan
+from conclab.model.run import ModelRun, RunDocument
+from conclab.model.trace import LOOP_LANE, Span
+from conclab.ui.code_dialog import CodeDialog
+from conclab.ui.metrics_panel import MetricsPanel
+from conclab.ui.palette import BEST_HEX, FREEZE_HEX, NOW_HEX, UNKNOWN_HEX
+from conclab.ui.run_controller import RunController
+from conclab.ui.timeline_view import TimelineView
+
+MARK_HEX = {True: BEST_HEX, False: FREEZE_HEX, None: UNKNOWN_HEX}
+Batch = tuple[list[str], int | None]
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """The mark and the sentence with its measured numbers; inapplicable claims say so."""
+    if verdict.held is None:
+        return f"{verdict.mark} not applicable here: {verdict.sentence.removeprefix('Not checked: ')}"
+    return f"{verdict.mark} {verdict.sentence}"
+
+
+def lesson_batches(lesson: Lesson) -> list[Batch]:
+    """Consecutive models sharing a worker count run in one batch."""
+    out: list[Batch] = []
+    for model in lesson.models:
+        workers = lesson.workers_for(model)
+        if out and out[-1][1] == workers:
+            out[-1][0].append(model)
+        else:
+            out.append(([model], workers))
+    return out
+
+
+def judgement(lesson: Lesson, chosen: int | None, verdicts: Sequence[Verdict]) -> str:
+    """Whether the prediction was right, in a sentence."""
+    pred = lesson.prediction
+    if pred is None:
+        return ""
+    right = pred.judge(verdicts)
+    if right is None:
+        return "This run did not decide the prediction (its deciding claim did not apply or was not measured)."
+    answer = pred.choices[right].text
+    if chosen is None:
+        return f"You skipped the prediction. The measurement says: “{answer}”."
+    if chosen == right:
+        return f"✓ Your prediction was right: “{answer}”."
+    return f"✗ Your prediction was “{pred.choices[chosen].text}”; the measurement says: “{answer}”."
+
+
+class LessonPageView(QWidget):
+    """Shows one lesson; `lesson_completed(id)` is emitted when every model of its run finished."""
+
+    lesson_completed = Signal(str)
+
+    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._lesson: Lesson | None = None
+        self._plan: Plan | None = None
+        self._answered = False
+        self._active = False
+        self._halted = False
+        self._batches: list[Batch] = []
+        self._runs: list[ModelRun] = []
+        self._machine: dict[str, Any] = {}
+        self._captions: list[str] = []
+        self._verdicts: list[Verdict] = []
+        self._code_dialog: CodeDialog | None = None
+        self._build_widgets()
+        self._build_layout()
+        self._connect()
+        self._update_buttons()
+
+    # -- construction ---------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.title = QLabel("Choose a lesson", self)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.intro = QTextBrowser(self)
+        self.intro.setOpenExternalLinks(True)
+        self.intro.setAccessibleName("Lesson introduction")
+        self.prediction_box = QGroupBox("Predict first", self)
+        self.question = QLabel("", self.prediction_box)
+        self.question.setWordWrap(True)
+        self.choices = QButtonGroup(self)
+        self.skip_link = QLabel('<a href="skip">skip prediction</a>', self.prediction_box)
+        self.skip_link.setToolTip("Run without predicting")
+        self.switch_label = QLabel("GIL switch interval", self)
+        self.switch_ms = QDoubleSpinBox(self)
+        self.switch_ms.setRange(0.1, 100.0)
+        self.switch_ms.setDecimals(1)
+        self.switch_ms.setSuffix(" ms")
+        self.switch_ms.setToolTip("sys.setswitchinterval: how long a thread may hold the GIL before handing "
+                                  "it over. Change it and run again.")
+        self.switch_ms.setAccessibleName("GIL switch interval in milliseconds")
+        self.run_button = QPushButton("&Run lesson", self)
+        self.stop_button = QPushButton("S&top", self)
+        self.code_button = QPushButton("Show as &code…", self)
+        self.code_button.setToolTip("A standalone Python script that runs this lesson's plan")
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.timeline = TimelineView(self)
+        self.caption_label = QLabel("", self)
+        self.caption_label.setWordWrap(True)
+        self.caption_label.setAccessibleName("Captions")
+        self.verdict_list = QListWidget(self)
+        self.verdict_list.setAccessibleName("Claims")
+        self.verdict_list.setWordWrap(True)
+        self.judgement_label = QLabel("", self)
+        self.judgement_label.setWordWrap(True)
+        self.judgement_label.setAccessibleName("Prediction result")
+        self.metrics = MetricsPanel(self)
+
+    def _build_layout(self) -> None:
+        pred = QVBoxLayout(self.prediction_box)
+        pred.addWidget(self.question)
+        self._choice_layout = QVBoxLayout()
+        pred.addLayout(self._choice_layout)
+        pred.addWidget(self.skip_link)
+        controls = QHBoxLayout()
+        for w in (self.switch_label, self.switch_ms, self.run_button, self.stop_button, self.code_button):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        top = QWidget(self)
+        top_box = QVBoxLayout(top)
+        top_box.setContentsMargins(0, 0, 0, 0)
+        top_box.addWidget(self.title)
+        top_box.addWidget(self.intro, 1)
+        top_box.addWidget(self.prediction_box)
+        top_box.addLayout(controls)
+        top_box.addWidget(self.status)
+        middle = QWidget(self)
+        mid_box = QVBoxLayout(middle)
+        mid_box.setContentsMargins(0, 0, 0, 0)
+        mid_box.addWidget(self.timeline, 1)
+        mid_box.addWidget(self.caption_label)
+        results = QWidget(self)
+        res_box = QVBoxLayout(results)
+        res_box.setContentsMargins(0, 0, 0, 0)
+        res_box.addWidget(self.verdict_list, 1)
+        res_box.addWidget(self.judgement_label)
+        res_box.addWidget(self.metrics, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        for w in (top, middle, results):
+            split.addWidget(w)
+        split.setSizes([260, 360, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.choices.idClicked.connect(self._on_choice_clicked)
+        self.skip_link.linkActivated.connect(lambda _href: self.skip_prediction())
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        self.code_button.clicked.connect(self.show_code)
+        c.run_started.connect(lambda _models: self._update_buttons())
+        c.model_started.connect(self._on_model_started)
+        c.live_updated.connect(self._on_live)
+        c.model_finished.connect(self._on_model_finished)
+        c.run_finished.connect(self._on_run_finished)
+        c.run_failed.connect(self._on_run_failed)
+
+    # -- the lesson -----------------------------------------------------------------------------
+    def lesson(self) -> Lesson | None:
+        return self._lesson
+
+    def plan(self) -> Plan | None:
+        """The open lesson's plan."""
+        return self._plan
+
+    def set_lesson(self, lesson: Lesson) -> bool:
+        """Open a lesson; refused (False) while this page's run is going."""
+        if self._active:
+            self.status.setText("Stop the running lesson first.")
+            return False
+        self._lesson = lesson
+        self._plan = lesson.plan()
+        self.title.setText(lesson.title)
+        self.intro.setMarkdown(f"{lesson.intro}\n\n**Plan:** `{lesson.plan_text}` — "
+                               f"run under {', '.join(lesson.models)}.")
+        self._set_prediction(lesson)
+        has_switch = lesson.switch_interval_ms is not None
+        self.switch_label.setVisible(has_switch)
+        self.switch_ms.setVisible(has_switch)
+        if lesson.switch_interval_ms is not None:
+            self.switch_ms.setValue(lesson.switch_interval_ms)
+        self._clear_results()
+        self.status.setText("Answer the prediction, then run." if lesson.prediction else "Ready to run.")
+        self._update_buttons()
+        return True
+
+    def _set_prediction(self, lesson: Lesson) -> None:
+        for button in self.choices.buttons():
+            self.choices.removeButton(button)
+            button.deleteLater()
+        pred = lesson.prediction
+        self.prediction_box.setVisible(pred is not None)
+        self._answered = pred is None
+        if pred is None:
+            return
+        self.question.setText(pred.question)
+        for i, choice in enumerate(pred.choices):
+            radio = QRadioButton(choice.text, self.prediction_box)
+            self.choices.addButton(radio, i)
+            self._choice_layout.addWidget(radio)
+
+    def choose_prediction(self, index: int) -> None:
+        """Answer the prediction with choice `index`."""
+        button = self.choices.button(index)
+        if button is not None:
+            button.setChecked(True)
+            self._on_choice_clicked(index)
+
+    def skip_prediction(self) -> None:
+        self.choices.setExclusive(False)
+        for button in self.choices.buttons():
+            button.setChecked(False)
+        self.choices.setExclusive(True)
+        self._answered = True
+        self.status.setText("Prediction skipped. Ready to run.")
+        self._update_buttons()
+
+    def chosen(self) -> int | None:
+        """The chosen answer, or None when skipped or not answered yet."""
+        index = self.choices.checkedId()
+        return None if index < 0 else index
+
+    def _on_choice_clicked(self, _index: int) -> None:
+        self._answered = True
+        self.status.setText("Prediction noted. Run the lesson to check it.")
+        self._update_buttons()
+
+    # -- running --------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while this page's lesson run is going."""
+        return self._active
+
+    def can_run(self) -> bool:
+        return self._lesson is not None and self._answered and not self.controller.running and not self._active
+
+    def run(self) -> bool:
+        """Run the lesson's plan under its models; False when it cannot start now."""
+        if not self.can_run() or self._lesson is None:
+            return False
+        self._batches = lesson_batches(self._lesson)
+        self._runs = []
+        self._halted = False
+        self._active = True
+        self._clear_results()
+        self.status.setText("Running…")
+        return self._start_next()
+
+    def _start_next(self) -> bool:
+        if self._lesson is None or self._plan is None or not self._batches:
+            return False
+        models, workers = self._batches.pop(0)
+        switch = self.switch_ms.value() if self._lesson.switch_interval_ms is not None else None
+        if not self.controller.start(self._plan, models, workers, switch):
+            self._active = False
+            self._update_buttons()
+            return False
+        self._update_buttons()
+        return True
+
+    def stop(self) -> None:
+        if self._active:
+            self._halted = True
+            self.controller.stop()
+
+    def _on_model_started(self, model: str) -> None:
+        if self._active:
+            self.timeline.begin_live(model)
+
+    def _on_live(self, spans: list[Span], opened: list[Span], lag: list[tuple[float, float]], now: float) -> None:
+        if self._active:
+            self.timeline.append_spans(spans)
+            self.timeline.set_open_spans(opened)
+            self.timeline.append_lag(lag)
+            self.timeline.set_now(now)
+
+    def _on_model_finished(self, run: ModelRun) -> None:
+        if not self._active:
+            return
+        self._runs.append(run)
+        self.timeline.end_live(run)
+        self._show_captions(self.timeline.section_count() - 1, run)
+
+    def _on_run_failed(self, message: str) -> None:
+        if self._active:
+            self._halted = True
+            self.status.setText(message)
+
+    def _on_run_finished(self, doc: RunDocument) -> None:
+        # The controller counts as running until its task ends, just after this signal.
+        QTimer.singleShot(0, self, self._update_buttons)
+        if not self._active:
+            return
+        self._machine = dict(doc.machine)
+        stopped = any(r.metrics.get("tasks_cancelled", 0) for r in doc.runs)
+        if self._batches and not (self._halted or stopped):
+            QTimer.singleShot(0, self, self._start_next)
+            return
+        self._active = False
+        self._finish(complete=not (self._halted or stopped or self._batches))
+        self._update_buttons()
+
+    def _finish(self, complete: bool) -> None:
+        lesson = self._lesson
+        if lesson is None:
+            return
+        self.metrics.set_runs(self._runs)
+        self._verdicts = evaluate_all(lesson.claims, {r.model: r.metrics for r in self._runs}, self._machine)
+        self.verdict_list.clear()
+        for claim, verdict in zip(lesson.claims, self._verdicts, strict=True):
+            if claim.hidden:
+                continue
+            item = QListWidgetItem(verdict_text(verdict))
+            item.setForeground(QBrush(QColor(MARK_HEX[verdict.held])))
+            self.verdict_list.addItem(item)
+        self.judgement_label.setText(judgement(lesson, self.chosen(), self._verdicts) if complete else "")
+        shown = [v for c, v in zip(lesson.claims, self._verdicts, strict=True) if not c.hidden]
+        held = sum(1 for v in shown if v.held is True)
+        applicable = sum(1 for v in shown if v.held is not None)
+        if complete:
+            self.status.setText(f"Done: {held} of {applicable} applicable claims held on this machine.")
+            self.lesson_completed.emit(lesson.id)
+        else:
+            self.status.setText("Stopped: the claims below use what was measured before the stop.")
+
+    # -- results --------------------------------------------------------------------------------
+    def _clear_results(self) -> None:
+        self.timeline.clear()
+        self.metrics.clear()
+        self.verdict_list.clear()
+        self.judgement_label.setText("")
+        self._captions = []
+        self._verdicts = []
+        self.caption_label.setText("")
+
+    def _show_captions(self, index: int, run: ModelRun) -> None:
+        for caption in captions_for(run, self._plan):
+            self._pin_caption(index, caption)
+            self._captions.append(f"{run.model}: {caption.text} (at {caption.t:.2f} s)")
+        self.caption_label.setText("\n".join(f"• {c}" for c in self._captions))
+
+    def _pin_caption(self, index: int, caption: Caption) -> None:
+        """Draw a caption on the timeline at its time, on its lane (or the lag plot for the main loop)."""
+        lanes_plot, lag_plot = self.timeline.plots(index)
+        fill = pg.mkBrush(255, 255, 255, 210)
+        text = pg.TextItem(caption.text, color=QColor("#202020"), fill=fill, anchor=(0, 0))
+        if caption.lane == LOOP_LANE:
+            plot, y = lag_plot, 0.0
+            text.setAnchor((0, 1))
+        else:
+            labels = self.timeline.lane_labels(index)
+            row = labels.index(caption.lane) if caption.lane in labels else 0
+            plot, y = lanes_plot, float(row) + 0.5
+        arrow = pg.ArrowItem(pos=(caption.t, y), angle=-90 if caption.lane == LOOP_LANE else 90,
+                             headLen=9, brush=pg.mkBrush(NOW_HEX), pen=pg.mkPen(NOW_HEX))
+        text.setPos(caption.t, y)
+        plot.addItem(arrow)
+        plot.addItem(text)
+
+    def caption_texts(self) -> list[str]:
+        return list(self._captions)
+
+    def verdict_texts(self) -> list[str]:
+        return [self.verdict_list.item(i).text() for i in range(self.verdict_list.count())]
+
+    def verdicts(self) -> list[Verdict]:
+        return list(self._verdicts)
+
+    def judgement_text(self) -> str:
+        return self.judgement_label.text()
+
+    def runs(self) -> list[ModelRun]:
+        return list(self._runs)
+
+    def show_code(self) -> CodeDialog | None:
+        """Open "Show as code" for this lesson's plan, on its first model other than sequential."""
+        if self._lesson is None or self._plan is None:
+            return None
+        if self._code_dialog is not None:
+            self._code_dialog.close()
+            self._code_dialog.deleteLater()
+        model = next((m for m in self._lesson.models if m != "sequential"), self._lesson.models[0])
+        self._code_dialog = CodeDialog(self._plan, model, self._lesson.workers, self)
+        self._code_dialog.show()
+        return self._code_dialog
+
+    def _update_buttons(self) -> None:
+        self.run_button.setEnabled(self.can_run())
+        self.stop_button.setEnabled(self._active)
+        self.code_button.setEnabled(self._lesson is not None)
+        for button in self.choices.buttons():
+            button.setEnabled(not self._active)
+        self.skip_link.setEnabled(not self._active)
+        self.switch_ms.setEnabled(not self._active)
+        if self._lesson is not None and not self._answered:
+            self.run_button.setToolTip("Answer the prediction (or skip it) first")
+        else:
+            self.run_button.setToolTip("Run the lesson's plan under its models and check its claims")
