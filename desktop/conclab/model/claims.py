@@ -87,13 +87,6 @@ def normalize_op(op: str) -> str:
     return op
 
 
-def referenced_models(claim: Claim) -> set[str]:
-    """Every model a claim reads, from its sides and its text's placeholders."""
-    refs = [claim.left] + ([claim.right] if isinstance(claim.right, str) else [])
-    refs += [f for f in _fields(claim.text) if f not in ("left", "right")]
-    return {split_ref(r)[0] for r in refs}
-
-
 def validate(claim: Claim, models: Iterable[str] | None = None) -> None:
     """Check names, operator, numbers and template of a claim; raises ClaimSpecError naming the key."""
     allowed = set(models) if models is not None else set(MODELS)

@@ -108,8 +108,11 @@ class Lesson:
         return tuple(c for c in self.claims if not c.hidden)
 
 
-def _get(data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str = "",
-         default: Any = ..., ) -> Any:
+def _get(
+    data: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str = "",
+    default: Any = ...,
+) -> Any:
+    """`data[key]` checked against `kind`; `default` when absent (absent and no default: missing)."""
     name = f"{where}{key}"
     if key not in data:
         if default is ...:
