@@ -3,9 +3,10 @@
 Every measurement runs in a fresh child process, so memory is not reused from an earlier run and each
 side starts from the same state; children of the two sides alternate. Wall time is the work only
 (conclab: `metrics["wall_s"]`; plain: first submit to last completion, thread pool started beforehand).
-Memory per task is the growth of the process's peak resident set over the run (from just before the
-run is set up), divided by the number of tasks. The conclab asyncio run also reports the heartbeat's
-p99 lateness: how responsive its loop stayed while juggling 100,000 timers.
+Memory per task is the growth of the resident set (polled with psutil every 10 ms) from just before
+the run is set up to its peak while the tasks still exist, divided by the number of tasks. The conclab
+asyncio run also reports the heartbeat's p99 lateness: how responsive its loop stayed while juggling
+100,000 timers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from time import perf_counter
 from typing import Any
 
+import psutil
+
 from benchmarks.common import Row, interleaved, median, noise, ratio_row, report, row
 
 REPS = 3
@@ -30,18 +33,41 @@ SLEEP_S = 1.0
 TARGET_RATIO = 1.5
 TARGET_LAG_MS = 50.0
 CHILD_TIMEOUT_S = 120.0
+RSS_POLL_S = 0.010
 
 
-def _peak_rss_bytes() -> float:
-    """The process's peak resident set so far (its current one where the peak is not available)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not on Windows
-        import psutil
+class PeakRss:
+    """Polls this process's resident set (psutil) on a thread from `start()` to `stop()`; keeps the peak.
 
-        return float(psutil.Process().memory_info().rss)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return float(peak if sys.platform == "darwin" else peak * 1024)
+    Not `ru_maxrss`: on Linux a child inherits its parent's high-water mark across fork and exec, so a
+    child started by a big parent would report the parent's peak.
+    """
+
+    def __init__(self, period: float = RSS_POLL_S) -> None:
+        self._proc = psutil.Process()
+        self._period = period
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="rss-poll", daemon=True)
+        self.base = 0.0
+        self.peak = 0.0
+
+    def _rss(self) -> float:
+        return float(self._proc.memory_info().rss)
+
+    def _poll(self) -> None:
+        while not self._done.wait(self._period):
+            self.peak = max(self.peak, self._rss())
+
+    def start(self) -> None:
+        self.base = self.peak = self._rss()
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop polling; returns the growth over the base in bytes."""
+        self.peak = max(self.peak, self._rss())
+        self._done.set()
+        self._thread.join()
+        return self.peak - self.base
 
 
 def _child_conclab(model: str, n: int) -> dict[str, float]:
@@ -57,16 +83,17 @@ def _child_conclab(model: str, n: int) -> dict[str, float]:
         # restores the SIGINT handler, which for a 100,000-task run costs over a second.
         result = await rt.run(plan, model, workers=n if model == "threads" else None, recorder=Recorder())
         return {"wall_s": result.metrics["wall_s"], "lag_p99_ms": result.metrics["lag_p99_ms"],
-                "done": result.metrics["tasks_done"], "peak": _peak_rss_bytes()}
+                "done": result.metrics["tasks_done"], "grown": rss.stop()}
 
+    rss = PeakRss()
     try:
-        base = _peak_rss_bytes()
+        rss.start()
         out = asyncio.run(measure())
     finally:
         rt.close()
     if out["done"] != n:
         raise RuntimeError(f"only {out['done']:.0f} of {n} tasks finished")
-    return {"wall_s": out["wall_s"], "lag_p99_ms": out["lag_p99_ms"], "bytes_per_task": (out["peak"] - base) / n}
+    return {"wall_s": out["wall_s"], "lag_p99_ms": out["lag_p99_ms"], "bytes_per_task": out["grown"] / n}
 
 
 async def _plain_gather(n: int) -> float:
@@ -75,19 +102,25 @@ async def _plain_gather(n: int) -> float:
     return perf_counter() - t0
 
 
-def _plain_threads(n: int) -> float:
+def _plain_threads(n: int, rss: PeakRss) -> tuple[float, float]:
     with ThreadPoolExecutor(max_workers=n) as pool:
         barrier = threading.Barrier(n)
         wait([pool.submit(barrier.wait) for _ in range(n)])
         t0 = perf_counter()
         wait([pool.submit(time.sleep, SLEEP_S) for _ in range(n)])
-        return perf_counter() - t0
+        elapsed = perf_counter() - t0
+        return elapsed, rss.stop()
 
 
 def _child_plain(model: str, n: int) -> dict[str, float]:
-    base = _peak_rss_bytes()
-    wall = asyncio.run(_plain_gather(n)) if model == "asyncio" else _plain_threads(n)
-    return {"wall_s": wall, "bytes_per_task": (_peak_rss_bytes() - base) / n}
+    rss = PeakRss()
+    rss.start()
+    if model == "asyncio":
+        wall = asyncio.run(_plain_gather(n))
+        grown = rss.stop()
+    else:
+        wall, grown = _plain_threads(n, rss)
+    return {"wall_s": wall, "bytes_per_task": grown / n}
 
 
 def child_main(argv: list[str]) -> int:
