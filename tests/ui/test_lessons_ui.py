@@ -275,3 +275,46 @@ def test_page_show_as_code_uses_the_lesson_plan(qtbot, lessons_dir: Path) -> Non
         dialog.close()
     finally:
         _teardown(page, controller)
+
+
+def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[no-untyped-def]
+    qtbot, qloop: qasync.QEventLoop, lessons_dir: Path, store: QSettings
+) -> None:
+    from conclab.ui.lessons_window import install_lessons
+    from conclab.ui.main_window import MainWindow
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    dock = install_lessons(window, store, lessons_dir)
+    try:
+        titles = [a.text() for a in window.menuBar().actions()]
+        assert "&Lessons" in titles and titles.index("&Lessons") == titles.index("&Help") - 1
+        assert dock.menu is not None
+        actions = {a.text(): a for a in dock.menu.menu.actions()}
+        assert not dock.isVisible()
+        actions["&1. Quick waits"].trigger()
+        assert dock.isVisible() and dock.page.lesson() is not None
+        assert not next(a for t, a in actions.items() if t.startswith("⚠ 02-broken.toml")).isEnabled()
+        code = dock.menu.code_action
+        assert code.shortcut().toString() == "Ctrl+Shift+C"
+        code.trigger()
+        dialog = dock.menu.code_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert dialog.model() == window.controls.models()[0]
+        compile(dialog.text(), "x", "exec")
+        dialog.close()
+
+        async def run_lesson() -> None:
+            dock.page.skip_prediction()
+            assert dock.page.run()
+            assert window.controller.running and not window.controls.run_button.isEnabled()
+            await _until(lambda: not dock.page.running)
+            await window.controller.wait()
+
+        qloop.run_until_complete(run_lesson())
+        assert dock.panel.is_done("quick-wait") and dock.panel.item_texts()[0].startswith("✓")
+    finally:
+        window.editor.mark_saved()
+        window.close()
+        qloop.run_until_complete(asyncio.sleep(0.05))

@@ -7,22 +7,18 @@ A lesson that asks for a different worker count per model runs in several batche
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QDoubleSpinBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QRadioButton,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -36,6 +32,7 @@ from conclab.model.plan import Plan
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import LOOP_LANE, Span
 from conclab.ui.code_dialog import CodeDialog
+from conclab.ui.lessons_panel import PredictionPanel, judgement
 from conclab.ui.metrics_panel import MetricsPanel
 from conclab.ui.palette import BEST_HEX, FREEZE_HEX, NOW_HEX, UNKNOWN_HEX
 from conclab.ui.run_controller import RunController
@@ -64,20 +61,22 @@ def lesson_batches(lesson: Lesson) -> list[Batch]:
     return out
 
 
-def judgement(lesson: Lesson, chosen: int | None, verdicts: Sequence[Verdict]) -> str:
-    """Whether the prediction was right, in a sentence."""
-    pred = lesson.prediction
-    if pred is None:
-        return ""
-    right = pred.judge(verdicts)
-    if right is None:
-        return "This run did not decide the prediction (its deciding claim did not apply or was not measured)."
-    answer = pred.choices[right].text
-    if chosen is None:
-        return f"You skipped the prediction. The measurement says: “{answer}”."
-    if chosen == right:
-        return f"✓ Your prediction was right: “{answer}”."
-    return f"✗ Your prediction was “{pred.choices[chosen].text}”; the measurement says: “{answer}”."
+def _label(parent: QWidget, name: str = "") -> QLabel:
+    label = QLabel("", parent)
+    label.setWordWrap(True)
+    label.setAccessibleName(name)
+    return label
+
+
+def _column(parent: QWidget, *items: QWidget | tuple[QWidget, int]) -> QWidget:
+    """A widget stacking `items` top to bottom; a (widget, stretch) pair takes spare height."""
+    box = QWidget(parent)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for item in items:
+        widget, stretch = item if isinstance(item, tuple) else (item, 0)
+        layout.addWidget(widget, stretch)
+    return box
 
 
 class LessonPageView(QWidget):
@@ -90,7 +89,6 @@ class LessonPageView(QWidget):
         self.controller = controller
         self._lesson: Lesson | None = None
         self._plan: Plan | None = None
-        self._answered = False
         self._active = False
         self._halted = False
         self._batches: list[Batch] = []
@@ -114,12 +112,7 @@ class LessonPageView(QWidget):
         self.intro = QTextBrowser(self)
         self.intro.setOpenExternalLinks(True)
         self.intro.setAccessibleName("Lesson introduction")
-        self.prediction_box = QGroupBox("Predict first", self)
-        self.question = QLabel("", self.prediction_box)
-        self.question.setWordWrap(True)
-        self.choices = QButtonGroup(self)
-        self.skip_link = QLabel('<a href="skip">skip prediction</a>', self.prediction_box)
-        self.skip_link.setToolTip("Run without predicting")
+        self.prediction = PredictionPanel(self)
         self.switch_label = QLabel("GIL switch interval", self)
         self.switch_ms = QDoubleSpinBox(self)
         self.switch_ms.setRange(0.1, 100.0)
@@ -132,52 +125,26 @@ class LessonPageView(QWidget):
         self.stop_button = QPushButton("S&top", self)
         self.code_button = QPushButton("Show as &code…", self)
         self.code_button.setToolTip("A standalone Python script that runs this lesson's plan")
-        self.status = QLabel("", self)
-        self.status.setWordWrap(True)
+        self.status = _label(self)
         self.timeline = TimelineView(self)
-        self.caption_label = QLabel("", self)
-        self.caption_label.setWordWrap(True)
-        self.caption_label.setAccessibleName("Captions")
+        self.caption_label = _label(self, "Captions")
         self.verdict_list = QListWidget(self)
         self.verdict_list.setAccessibleName("Claims")
         self.verdict_list.setWordWrap(True)
-        self.judgement_label = QLabel("", self)
-        self.judgement_label.setWordWrap(True)
-        self.judgement_label.setAccessibleName("Prediction result")
+        self.judgement_label = _label(self, "Prediction result")
         self.metrics = MetricsPanel(self)
 
     def _build_layout(self) -> None:
-        pred = QVBoxLayout(self.prediction_box)
-        pred.addWidget(self.question)
-        self._choice_layout = QVBoxLayout()
-        pred.addLayout(self._choice_layout)
-        pred.addWidget(self.skip_link)
-        controls = QHBoxLayout()
+        controls = QWidget(self)
+        row = QHBoxLayout(controls)
+        row.setContentsMargins(0, 0, 0, 0)
         for w in (self.switch_label, self.switch_ms, self.run_button, self.stop_button, self.code_button):
-            controls.addWidget(w)
-        controls.addStretch(1)
-        top = QWidget(self)
-        top_box = QVBoxLayout(top)
-        top_box.setContentsMargins(0, 0, 0, 0)
-        top_box.addWidget(self.title)
-        top_box.addWidget(self.intro, 1)
-        top_box.addWidget(self.prediction_box)
-        top_box.addLayout(controls)
-        top_box.addWidget(self.status)
-        middle = QWidget(self)
-        mid_box = QVBoxLayout(middle)
-        mid_box.setContentsMargins(0, 0, 0, 0)
-        mid_box.addWidget(self.timeline, 1)
-        mid_box.addWidget(self.caption_label)
-        results = QWidget(self)
-        res_box = QVBoxLayout(results)
-        res_box.setContentsMargins(0, 0, 0, 0)
-        res_box.addWidget(self.verdict_list, 1)
-        res_box.addWidget(self.judgement_label)
-        res_box.addWidget(self.metrics, 1)
+            row.addWidget(w)
+        row.addStretch(1)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        for w in (top, middle, results):
-            split.addWidget(w)
+        split.addWidget(_column(self, self.title, (self.intro, 1), self.prediction, controls, self.status))
+        split.addWidget(_column(self, (self.timeline, 1), self.caption_label))
+        split.addWidget(_column(self, (self.verdict_list, 1), self.judgement_label, (self.metrics, 1)))
         split.setSizes([260, 360, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -185,8 +152,7 @@ class LessonPageView(QWidget):
 
     def _connect(self) -> None:
         c = self.controller
-        self.choices.idClicked.connect(self._on_choice_clicked)
-        self.skip_link.linkActivated.connect(lambda _href: self.skip_prediction())
+        self.prediction.answered.connect(self._on_answered)
         self.run_button.clicked.connect(self.run)
         self.stop_button.clicked.connect(self.stop)
         self.code_button.clicked.connect(self.show_code)
@@ -215,7 +181,7 @@ class LessonPageView(QWidget):
         self.title.setText(lesson.title)
         self.intro.setMarkdown(f"{lesson.intro}\n\n**Plan:** `{lesson.plan_text}` — "
                                f"run under {', '.join(lesson.models)}.")
-        self._set_prediction(lesson)
+        self.prediction.set_prediction(lesson.prediction)
         has_switch = lesson.switch_interval_ms is not None
         self.switch_label.setVisible(has_switch)
         self.switch_ms.setVisible(has_switch)
@@ -226,45 +192,20 @@ class LessonPageView(QWidget):
         self._update_buttons()
         return True
 
-    def _set_prediction(self, lesson: Lesson) -> None:
-        for button in self.choices.buttons():
-            self.choices.removeButton(button)
-            button.deleteLater()
-        pred = lesson.prediction
-        self.prediction_box.setVisible(pred is not None)
-        self._answered = pred is None
-        if pred is None:
-            return
-        self.question.setText(pred.question)
-        for i, choice in enumerate(pred.choices):
-            radio = QRadioButton(choice.text, self.prediction_box)
-            self.choices.addButton(radio, i)
-            self._choice_layout.addWidget(radio)
-
     def choose_prediction(self, index: int) -> None:
         """Answer the prediction with choice `index`."""
-        button = self.choices.button(index)
-        if button is not None:
-            button.setChecked(True)
-            self._on_choice_clicked(index)
+        self.prediction.choose(index)
 
     def skip_prediction(self) -> None:
-        self.choices.setExclusive(False)
-        for button in self.choices.buttons():
-            button.setChecked(False)
-        self.choices.setExclusive(True)
-        self._answered = True
-        self.status.setText("Prediction skipped. Ready to run.")
-        self._update_buttons()
+        self.prediction.skip()
 
     def chosen(self) -> int | None:
-        """The chosen answer, or None when skipped or not answered yet."""
-        index = self.choices.checkedId()
-        return None if index < 0 else index
+        return self.prediction.chosen()
 
-    def _on_choice_clicked(self, _index: int) -> None:
-        self._answered = True
-        self.status.setText("Prediction noted. Run the lesson to check it.")
+    def _on_answered(self) -> None:
+        skipped = self.prediction.chosen() is None
+        self.status.setText("Prediction skipped. Ready to run." if skipped
+                            else "Prediction noted. Run the lesson to check it.")
         self._update_buttons()
 
     # -- running --------------------------------------------------------------------------------
@@ -274,7 +215,8 @@ class LessonPageView(QWidget):
         return self._active
 
     def can_run(self) -> bool:
-        return self._lesson is not None and self._answered and not self.controller.running and not self._active
+        return (self._lesson is not None and self.prediction.is_answered and not self.controller.running
+                and not self._active)
 
     def run(self) -> bool:
         """Run the lesson's plan under its models; False when it cannot start now."""
@@ -355,7 +297,7 @@ class LessonPageView(QWidget):
             item = QListWidgetItem(verdict_text(verdict))
             item.setForeground(QBrush(QColor(MARK_HEX[verdict.held])))
             self.verdict_list.addItem(item)
-        self.judgement_label.setText(judgement(lesson, self.chosen(), self._verdicts) if complete else "")
+        self.judgement_label.setText(judgement(lesson.prediction, self.chosen(), self._verdicts) if complete else "")
         shown = [v for c, v in zip(lesson.claims, self._verdicts, strict=True) if not c.hidden]
         held = sum(1 for v in shown if v.held is True)
         applicable = sum(1 for v in shown if v.held is not None)
@@ -376,22 +318,25 @@ class LessonPageView(QWidget):
         self.caption_label.setText("")
 
     def _show_captions(self, index: int, run: ModelRun) -> None:
+        unpinned = 0
         for caption in captions_for(run, self._plan):
-            self._pin_caption(index, caption)
+            self._pin_caption(index, caption, unpinned)
+            unpinned += caption.lane is None
             self._captions.append(f"{run.model}: {caption.text} (at {caption.t:.2f} s)")
         self.caption_label.setText("\n".join(f"• {c}" for c in self._captions))
 
-    def _pin_caption(self, index: int, caption: Caption) -> None:
-        """Draw a caption on the timeline at its time, on its lane (or the lag plot for the main loop)."""
+    def _pin_caption(self, index: int, caption: Caption, nth_unpinned: int) -> None:
+        """Draw a caption on the timeline at its time, on its lane (or the lag plot for the main loop);
+        captions of no lane go one row apart so that close ones do not cover each other."""
         lanes_plot, lag_plot = self.timeline.plots(index)
         fill = pg.mkBrush(255, 255, 255, 210)
-        text = pg.TextItem(caption.text, color=QColor("#202020"), fill=fill, anchor=(0, 0))
+        text = pg.TextItem(caption.text, color=QColor("#202020"), fill=fill, anchor=(0, 0.5))
         if caption.lane == LOOP_LANE:
             plot, y = lag_plot, 0.0
             text.setAnchor((0, 1))
         else:
             labels = self.timeline.lane_labels(index)
-            row = labels.index(caption.lane) if caption.lane in labels else 0
+            row = labels.index(caption.lane) if caption.lane in labels else nth_unpinned % max(len(labels), 1)
             plot, y = lanes_plot, float(row) + 0.5
         arrow = pg.ArrowItem(pos=(caption.t, y), angle=-90 if caption.lane == LOOP_LANE else 90,
                              headLen=9, brush=pg.mkBrush(NOW_HEX), pen=pg.mkPen(NOW_HEX))
@@ -430,11 +375,8 @@ class LessonPageView(QWidget):
         self.run_button.setEnabled(self.can_run())
         self.stop_button.setEnabled(self._active)
         self.code_button.setEnabled(self._lesson is not None)
-        for button in self.choices.buttons():
-            button.setEnabled(not self._active)
-        self.skip_link.setEnabled(not self._active)
+        self.prediction.set_locked(self._active)
         self.switch_ms.setEnabled(not self._active)
-        if self._lesson is not None and not self._answered:
-            self.run_button.setToolTip("Answer the prediction (or skip it) first")
-        else:
-            self.run_button.setToolTip("Run the lesson's plan under its models and check its claims")
+        waiting = self._lesson is not None and not self.prediction.is_answered
+        self.run_button.setToolTip("Answer the prediction (or skip it) first" if waiting
+                                   else "Run the lesson's plan under its models and check its claims")

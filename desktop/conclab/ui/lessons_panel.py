@@ -1,14 +1,26 @@
-"""The lessons panel: every guided comparison with a tick once it has been run, and broken files as errors."""
+"""The lessons panel (every guided comparison with a tick once it has been run, and broken files as
+errors) and the prediction panel a lesson page asks before its run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from conclab.model.lessons import Lesson, LessonError, load_lessons
+from conclab.model.claims import Verdict
+from conclab.model.lessons import Lesson, LessonError, Prediction, load_lessons
 from conclab.model.resources import ResourcesMissingError
 
 DONE_KEY = "lessons/done"
@@ -135,3 +147,87 @@ class LessonsPanel(QWidget):
         lesson = item.data(_LESSON_ROLE) if item is not None else None
         if isinstance(lesson, Lesson) and not self._rebuilding:
             self.lesson_chosen.emit(lesson)
+
+
+def judgement(prediction: Prediction | None, chosen: int | None, verdicts: Sequence[Verdict]) -> str:
+    """Whether the prediction was right, in a sentence (chosen None: the user skipped it)."""
+    if prediction is None:
+        return ""
+    right = prediction.judge(verdicts)
+    if right is None:
+        return "This run did not decide the prediction (its deciding claim did not apply or was not measured)."
+    answer = prediction.choices[right].text
+    if chosen is None:
+        return f"You skipped the prediction. The measurement says: “{answer}”."
+    if chosen == right:
+        return f"✓ Your prediction was right: “{answer}”."
+    return f"✗ Your prediction was “{prediction.choices[chosen].text}”; the measurement says: “{answer}”."
+
+
+class PredictionPanel(QGroupBox):
+    """The question and its choices as radio buttons, with a "skip prediction" link; hidden when none."""
+
+    answered = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Predict first", parent)
+        self.question = QLabel("", self)
+        self.question.setWordWrap(True)
+        self.choices = QButtonGroup(self)
+        self.skip_link = QLabel('<a href="skip">skip prediction</a>', self)
+        self.skip_link.setToolTip("Run without predicting")
+        self._choice_box = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.question)
+        layout.addLayout(self._choice_box)
+        layout.addWidget(self.skip_link)
+        self._answered = False
+        self.choices.idClicked.connect(self._on_choice_clicked)
+        self.skip_link.linkActivated.connect(lambda _href: self.skip())
+
+    def set_prediction(self, prediction: Prediction | None) -> None:
+        for button in self.choices.buttons():
+            self.choices.removeButton(button)
+            button.deleteLater()
+        self.setVisible(prediction is not None)
+        self._answered = prediction is None
+        if prediction is None:
+            return
+        self.question.setText(prediction.question)
+        for i, choice in enumerate(prediction.choices):
+            radio = QRadioButton(choice.text, self)
+            self.choices.addButton(radio, i)
+            self._choice_box.addWidget(radio)
+
+    @property
+    def is_answered(self) -> bool:
+        """True once a choice was made or the prediction skipped (or when there is none)."""
+        return self._answered
+
+    def choose(self, index: int) -> None:
+        button = self.choices.button(index)
+        if button is not None:
+            button.setChecked(True)
+            self._on_choice_clicked(index)
+
+    def skip(self) -> None:
+        self.choices.setExclusive(False)
+        for button in self.choices.buttons():
+            button.setChecked(False)
+        self.choices.setExclusive(True)
+        self._answered = True
+        self.answered.emit()
+
+    def chosen(self) -> int | None:
+        """The chosen answer, or None when skipped or not answered yet."""
+        index = self.choices.checkedId()
+        return None if index < 0 else index
+
+    def set_locked(self, locked: bool) -> None:
+        for button in self.choices.buttons():
+            button.setEnabled(not locked)
+        self.skip_link.setEnabled(not locked)
+
+    def _on_choice_clicked(self, _index: int) -> None:
+        self._answered = True
+        self.answered.emit()
