@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def test_bundle_self_test_under_xvfb(bundle: Path) -> None:
     cmd = [xvfb_run, "-a", "-s", "-screen 0 1920x1080x24", str(bundle), "--self-test"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=_headless_env())
     _single_json_ok(result)
+
+
+@pytest.mark.xvfb
+def test_bundle_window_runs_processes_under_xvfb(bundle: Path, tmp_path: Path) -> None:
+    """The frozen window starts worker processes (freeze_support) and draws them on a real X server."""
+    xvfb_run = shutil.which("xvfb-run")
+    if xvfb_run is None:
+        pytest.skip("xvfb-run is not installed (Debian packages xvfb and xauth)")
+    shot = tmp_path / "window.png"
+    cmd = [xvfb_run, "-a", "-s", "-screen 0 1920x1080x24", str(bundle),
+           "--run", "--quit-after-run", "--models", "processes", "--screenshot", str(shot)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=_headless_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width >= 800 and height >= 600
+    assert len(data) > 20_000, "the screenshot is nearly empty"
 
 
 def test_desktop_entry_and_metainfo_pass_the_validators(tmp_path: Path) -> None:
