@@ -55,7 +55,9 @@ def leaks() -> list[str]:
                 found.append(f"top-level widget left open: {type(w).__name__} {w.windowTitle()!r}")
             for t in w.findChildren(QTimer):
                 if t.isActive() and not t.isSingleShot():
-                    found.append(f"QTimer left running in {type(w).__name__}")
+                    owner = t.parent()
+                    found.append(f"QTimer left running in {type(w).__name__} "
+                                 f"(owned by {type(owner).__name__ if owner else None}, {t.interval()} ms)")
     found += [f"thread left running: {t.name}" for t in threading.enumerate() if t.name.startswith("conclab-")]
     found += [f"child process left running: {c}" for c in _children()]
     return found

@@ -319,5 +319,6 @@ class MainWindow(QMainWindow):
         self.store_settings()
         self.controller.shutdown()
         self.timeline.close()
+        self.statusBar().clearMessage()
         event.accept()
         self.closed.emit()

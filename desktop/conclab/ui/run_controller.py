@@ -46,6 +46,7 @@ class RunController(QObject):
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_frame)
         self._task: asyncio.Task[None] | None = None
+        self._active = False
         self._stop: StopToken | None = None
         self._recorder: Recorder | None = None
         self._lag_seen = 0
@@ -56,7 +57,8 @@ class RunController(QObject):
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """True from `start` until just before `run_finished` is emitted."""
+        return self._active
 
     def start(self, plan: Plan, models: list[str], workers: int | None, switch_ms: float | None) -> bool:
         """Start a run; returns False (and emits run_failed) if it cannot start."""
@@ -76,6 +78,7 @@ class RunController(QObject):
         self._total = plan.task_count * len(models)
         self._done_before = 0
         self._t_start = perf_counter()
+        self._active = True
         self._task = asyncio.ensure_future(self._run_all(plan, models, workers, self._stop))
         self.run_started.emit(list(models))
         self._timer.start()
@@ -110,6 +113,7 @@ class RunController(QObject):
             self._recorder = None
             doc = RunDocument(format_plan(plan), machine_info(), self.runtime.calibration_info(), runs)
             self.last_document = doc
+            self._active = False
             self.run_finished.emit(doc)
 
     def _on_frame(self) -> None:

@@ -1,0 +1,270 @@
+"""The main window end to end: default plan, editing, running every model live, stop, close, settings."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from time import perf_counter
+
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from conclab.model.plan_text import format_plan, parse
+from conclab.model.run import ModelRun, RunDocument
+from conclab.model.trace import Span
+from conclab.ui.main_window import DEFAULT_PLAN, MainWindow
+from tests.ui.conftest import leaks
+
+
+@pytest.fixture(autouse=True)
+def _no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal question would block the test run; closing a test window discards its edits."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Discard)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> MainWindow:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.controller.running:
+        w.controller.stop()
+        qloop.run_until_complete(w.controller.wait())
+    w.editor.mark_saved()
+    w.close()
+    qloop.run_until_complete(asyncio.sleep(0.05))
+
+
+def _run(loop: qasync.QEventLoop, w: MainWindow, text: str, models: list[str],
+         workers: int | None = None) -> tuple[RunDocument, list[Span]]:
+    """Run from the window and collect the spans the live view received while running."""
+    w.editor.set_plan(parse(text))
+    w.controls.set_models(models)
+    w.controls.workers.setValue(workers or 0)
+    live: list[Span] = []
+    w.controller.live_updated.connect(lambda spans, opened, lag, now: live.extend(spans + opened))
+    docs: list[RunDocument] = []
+    w.controller.run_finished.connect(docs.append)
+
+    async def go() -> None:
+        w.run_action.trigger()
+        assert w.controller.running
+        await w.controller.wait()
+        await asyncio.sleep(0.05)
+
+    loop.run_until_complete(go())
+    assert docs
+    return docs[-1], live
+
+
+def test_opens_with_the_default_plan_ready_to_run(window: MainWindow) -> None:
+    assert format_plan(window.editor.plan()) == format_plan(parse(DEFAULT_PLAN))
+    assert window.controls.models() == ["asyncio", "threads"]
+    assert window.controls.run_button.isEnabled()
+    assert not window.controls.stop_button.isEnabled()
+    assert window.run_action.shortcut().toString() == "Ctrl+R"
+    assert window.stop_action.shortcut().toString() == "Esc"
+    assert len(window.findChildren(type(window.run_action))) > 5
+    assert "untitled plan" in window.windowTitle()
+
+
+@pytest.mark.parametrize("model", ["sequential", "asyncio", "threads", "processes"])
+def test_each_model_runs_live_and_fills_the_metrics(window: MainWindow, qloop: qasync.QEventLoop,
+                                                    model: str) -> None:
+    doc, live = _run(qloop, window, "3x sleep 300ms, cpu 30ms", [model])
+    assert [r.model for r in doc.runs] == [model]
+    assert doc.runs[0].metrics["tasks_done"] == 3
+    assert live, "spans must reach the timeline while the run is going"
+    assert any(s.state == "io_wait" for s in live)
+    assert window.metrics.cell_text("wall", 0) not in ("", "—")
+    assert window.timeline.section_count() == 1
+    assert window.controls.run_button.isEnabled()
+
+
+def test_several_models_stack_on_one_axis(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    doc, _ = _run(qloop, window, "2x sleep 100ms", ["sequential", "asyncio", "threads"])
+    assert [r.model for r in doc.runs] == ["sequential", "asyncio", "threads"]
+    assert window.timeline.section_count() == 3
+    seq, aio, thr = (window.metrics.cell_text("wall", i) for i in range(3))
+    assert seq and aio and thr
+    assert window.metrics.is_best("wall", 1) or window.metrics.is_best("wall", 2)
+
+
+@pytest.mark.parametrize("model", ["sequential", "asyncio", "threads", "processes"])
+def test_stop_mid_run(window: MainWindow, qloop: qasync.QEventLoop, model: str) -> None:
+    window.editor.set_plan(parse("4x sleep 10s; 2x cpu 10s in thread"))
+    window.controls.set_models([model])
+    started: list[float] = []
+    window.controller.bridge.events_arrived.connect(lambda evs: started.append(perf_counter()))
+
+    async def go() -> float:
+        window.run_action.trigger()
+        while not started:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        t = perf_counter()
+        window.stop_action.trigger()
+        await window.controller.wait()
+        return perf_counter() - t
+
+    took = qloop.run_until_complete(go())
+    assert took < 0.35, f"stop took {took * 1000:.0f} ms"
+    doc = window.controller.last_document
+    assert doc is not None and doc.runs[0].metrics["tasks_cancelled"] >= 1
+    assert "stopped" in window.statusBar().currentMessage()
+
+
+def test_bad_text_keeps_the_plan_and_run_uses_it(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    window.editor.set_plan(parse("2x sleep 50ms"))
+    window.editor.text_view.editor.setPlainText("2x slep 50ms")
+    window.editor.flush()
+    assert window.editor.has_error()
+    assert "did you mean 'sleep'" in window.editor.error_text()
+    doc, _ = _run_current(qloop, window, ["asyncio"])
+    assert doc.plan == "2x sleep 50ms"
+
+
+def _run_current(loop: qasync.QEventLoop, w: MainWindow, models: list[str]) -> tuple[RunDocument, None]:
+    w.controls.set_models(models)
+    docs: list[RunDocument] = []
+    w.controller.run_finished.connect(docs.append)
+
+    async def go() -> None:
+        w.controls.run_button.click()
+        await w.controller.wait()
+
+    loop.run_until_complete(go())
+    return docs[-1], None
+
+
+def test_close_mid_run_stops_and_exits_quickly(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> None:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    w.editor.set_plan(parse("2x sleep 10s; 2x net 10s; cpu 10s"))
+    w.controls.set_models(["threads", "processes"])
+    closed: list[float] = []
+    w.closed.connect(lambda: closed.append(perf_counter()))
+
+    async def go() -> float:
+        w.run_action.trigger()
+        await asyncio.sleep(0.8)
+        t = perf_counter()
+        w.close()
+        while not closed and perf_counter() - t < 5:
+            await asyncio.sleep(0.01)
+        return (closed[0] if closed else perf_counter()) - t
+
+    took = qloop.run_until_complete(go())
+    assert closed and took < 2.0
+    assert not w.isVisible()
+    assert leaks() == []
+
+
+def test_settings_round_trip(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> None:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    w.editor.set_plan(parse("5x worker: cpu 20ms; sleep 1s"))
+    w.controls.set_models(["sequential", "processes"])
+    w.controls.workers.setValue(3)
+    w.controls.switch_ms.setValue(2.5)
+    w.resize(w.width(), 450)
+    w.close()
+    again = MainWindow(store)
+    qtbot.addWidget(again)
+    assert format_plan(again.editor.plan()) == "5x worker: cpu 20ms; sleep 1s"
+    assert again.controls.models() == ["sequential", "processes"]
+    assert again.controls.workers.value() == 3
+    assert again.controls.switch_ms.value() == pytest.approx(2.5)
+    assert again.size().height() == 450
+    again.close()
+
+
+def test_corrupt_settings_fall_back_to_defaults(qtbot: QtBot, qloop: qasync.QEventLoop, tmp_path: Path) -> None:
+    ini = tmp_path / "bad.ini"
+    ini.write_bytes(b"[run]\nmodels=@Variant(\\0\\0\\0\\x7f\\xff)\nworkers=lots\nswitch_ms=-4\n"
+                    b"[plan]\ntext=3x slep 10ms\n[window]\ngeometry=garbage\n\xff\xfe\x00junk")
+    w = MainWindow(QSettings(str(ini), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    assert w.controls.models() == ["asyncio", "threads"]
+    assert w.controls.workers.value() == 0
+    assert format_plan(w.editor.plan()) == format_plan(parse(DEFAULT_PLAN))
+    assert w.statusBar().currentMessage() != ""
+    w.close()
+
+
+def test_open_and_save_plan_files(window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "in.plan"
+    src.write_text("# mine\n2x a: sleep 10ms\n")
+    assert window.open_plan(src)
+    assert format_plan(window.editor.plan()) == "2x a: sleep 10ms"
+    assert "in.plan" in window.windowTitle()
+    bad = tmp_path / "bad.plan"
+    bad.write_text("2x a: slep 10ms\n")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    assert not window.open_plan(bad)
+    assert "did you mean 'sleep'" in shown[-1]
+    assert format_plan(window.editor.plan()) == "2x a: sleep 10ms"
+    out = tmp_path / "out.plan"
+    assert window.save_plan(out)
+    assert parse(out.read_text()) == window.editor.plan()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        target = ro / "x.plan"
+        if not _writable(ro):
+            assert not window.save_plan(target)
+            assert "could not write" in shown[-1]
+    finally:
+        ro.chmod(0o700)
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        (folder / ".probe").write_text("x")
+    except OSError:
+        return False
+    (folder / ".probe").unlink()
+    return True
+
+
+def test_unsaved_changes_are_asked_about_on_close(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    window.editor.text_view.editor.setPlainText("sleep 20ms")
+    window.editor.flush()
+    assert window.editor.is_modified()
+    asked: list[str] = []
+
+    def answer(*args: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window.close()
+    assert asked and window.isVisible()
+    window.editor.mark_saved()
+
+
+def test_leak_guard_sees_an_open_window(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> None:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    assert any("MainWindow" in p for p in leaks())
+    w.close()
+    assert not any("MainWindow" in p for p in leaks())
+
+
+def test_model_run_type(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    doc, _ = _run(qloop, window, "sleep 20ms", ["asyncio"])
+    assert isinstance(doc.runs[0], ModelRun)
