@@ -25,7 +25,7 @@ class UsageError(ConclabError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message)
 
 
 def load_plan_arg(arg: str) -> Plan:
@@ -106,6 +106,9 @@ def _write_json(doc: RunDocument, dest: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from conclab.cli_exports import check_export_args
+
+    check_export_args(args)
     plan = load_plan_arg(args.plan)
     models = parse_models(args.models)
     from conclab.engines.headless import run_models, run_plan
@@ -130,6 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(line)
     if args.json:
         _write_json(doc, args.json)
+    from conclab.cli_exports import write_exports
+
+    write_exports(args, doc)
     return 0
 
 
@@ -146,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="qt: QThreads on a qasync loop, as in the window; plain: threading + asyncio")
     r.add_argument("--json", metavar="PATH", help="write the run as conclab.run/1 JSON ('-' for stdout)")
     r.set_defaults(func=cmd_run)
+    from conclab.cli_exports import add_export_args, add_show_command
+    from conclab.cli_lessons import add_lesson_commands
+
+    add_export_args(r)
+    add_show_command(sub)
+    add_lesson_commands(sub)
     return p
 
 

@@ -66,7 +66,8 @@ def test_plan_file_argument(tmp_path: Path) -> None:
         (["run", "missing.plan"], "cannot read plan file"),
         (["run", "sleep 10ms", "--json", "/nonexistent-dir/x.json", "--runtime", "plain",
           "--models", "asyncio"], "could not write"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "no such plan file: frobnicate"),
+        (["--frobnicate"], "unrecognized arguments"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str) -> None:

@@ -280,13 +280,12 @@ def test_page_show_as_code_uses_the_lesson_plan(qtbot, lessons_dir: Path) -> Non
 def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[no-untyped-def]
     qtbot, qloop: qasync.QEventLoop, lessons_dir: Path, store: QSettings
 ) -> None:
-    from conclab.ui.lessons_window import install_lessons
     from conclab.ui.main_window import MainWindow
 
-    window = MainWindow(store)
+    window = MainWindow(store, lessons_folder=lessons_dir)
     qtbot.addWidget(window)
     window.show()
-    dock = install_lessons(window, store, lessons_dir)
+    dock = window.lessons
     try:
         titles = [a.text() for a in window.menuBar().actions()]
         assert "&Lessons" in titles and titles.index("&Lessons") == titles.index("&Help") - 1

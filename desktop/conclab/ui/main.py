@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -78,10 +79,8 @@ def run_app(args: Sequence[str]) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("conclab")
     QGuiApplication.setDesktopFileName(APP_ID)
-    try:
+    with contextlib.suppress(Exception):
         app.setWindowIcon(QIcon(str(resource("icons", "conclab.svg"))))
-    except Exception:
-        pass
     store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
 
     async def main() -> None:

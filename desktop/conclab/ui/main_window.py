@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QSplitter,
@@ -25,10 +26,12 @@ from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
+from conclab.ui.lessons_window import install_lessons
 from conclab.ui.metrics_panel import MetricsPanel
 from conclab.ui.plan_editor_panel import PlanEditorPanel
 from conclab.ui.run_controller import RunController
 from conclab.ui.run_controls_panel import RunControlsPanel
+from conclab.ui.run_file_actions import RunFileActions
 from conclab.ui.settings import SessionSettings, load_settings, save_settings
 from conclab.ui.timeline_view import TimelineView
 
@@ -40,10 +43,10 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, store: QSettings, plan_path: Path | None = None) -> None:
+    def __init__(self, store: QSettings, plan_path: Path | None = None, lessons_folder: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
-        self._store = store
+        self.store = store
         self._settings: SessionSettings = load_settings(store)
         self._path: Path | None = None
         self._closing = False
@@ -56,6 +59,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.run_files = RunFileActions(self)
+        self.lessons = install_lessons(self, store, lessons_folder)
         self._restore()
         if plan_path is not None:
             self.open_plan(plan_path)
@@ -73,7 +78,7 @@ class MainWindow(QMainWindow):
         return parse(DEFAULT_PLAN)
 
     def _build_layout(self) -> None:
-        right = QSplitter(Qt.Orientation.Vertical, self)
+        right = self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.timeline)
         right.addWidget(self.metrics)
         right.setSizes([560, 240])
@@ -159,6 +164,10 @@ class MainWindow(QMainWindow):
         if s.state is not None:
             self.restoreState(s.state)
         self._update_title()
+
+    def menu(self, name: str) -> QMenu:
+        """A top-level menu by its title (e.g. "&File"), for components that add actions."""
+        return self._menus[name]
 
     # -- running ----------------------------------------------------------------------------
     def _on_run_shortcut(self) -> None:
@@ -304,7 +313,7 @@ class MainWindow(QMainWindow):
         s.switch_ms = self.controls.switch_ms.value()
         s.geometry = self.saveGeometry()
         s.state = self.saveState()
-        save_settings(self._store, s)
+        save_settings(self.store, s)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing and not self._confirm_discard():
@@ -318,6 +327,7 @@ class MainWindow(QMainWindow):
             return
         self.store_settings()
         self.controller.shutdown()
+        self.run_files.replay.finish()
         self.timeline.close()
         self.statusBar().clearMessage()
         event.accept()
