@@ -120,8 +120,6 @@ def test_invalid_utf8_and_huge_digit_strings() -> None:
     assert _message(data)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="runfile converts integer times to float before range-checking them")
 @pytest.mark.parametrize("where", ["span", "lag"])
 def test_integers_beyond_float_range_in_times(where: str) -> None:
     data = _valid()
@@ -180,3 +178,34 @@ def test_fuzz_one_value_replaced_anywhere_in_a_valid_file(data: st.DataObject) -
 
 def test_schema_constant() -> None:
     assert SCHEMA == "conclab.run/1"
+
+
+def test_columnar_spans_round_trip_and_are_compact() -> None:
+    doc = two_run_doc()
+    columnar = dumps(doc, columns=True)
+    assert '"span_columns"' in columnar and '"spans"' not in columnar
+    back = loads(columnar)
+    for a, b in zip(doc.runs, back.runs, strict=True):
+        assert [(s.task, s.step, s.worker, s.state) for s in a.spans] == \
+               [(s.task, s.step, s.worker, s.state) for s in b.spans]
+        assert all(abs(x.t0 - y.t0) <= 1e-6 and abs(x.t1 - y.t1) <= 2e-6 for x, y in zip(a.spans, b.spans, strict=True))
+    assert dumps(back, columns=True) == columnar
+    big = RunDocument("p", dict(MACHINE), {}, [ModelRun("threads", 2, metrics(1.0), [], [
+        Span(i % 50, i % 3, f"thread {i % 8}", "running", i * 1e-5, i * 1e-5 + 7e-6) for i in range(60_000)])])
+    text = dumps(big)
+    assert '"span_columns"' in text
+    assert len(text) / 60_000 < 40
+
+
+@pytest.mark.parametrize(("mutate", "fragment"), [
+    (lambda c: c.update(lane=[99] * len(c["lane"])), "lane[0]"),
+    (lambda c: c.update(state=c["state"][:-1]), "expected"),
+    (lambda c: c.update(t0_us=[1.5] * len(c["t0_us"])), "t0_us[0]"),
+    (lambda c: c.update(states=["sleeping"]), "states"),
+    (lambda c: c.update(dur_us=[-1] * len(c["dur_us"])), "dur_us[0]"),
+    (lambda c: c.pop("task"), "task"),
+])
+def test_broken_span_columns_name_the_place(mutate: Any, fragment: str) -> None:
+    data = json.loads(dumps(two_run_doc(), columns=True))
+    mutate(data["runs"][0]["span_columns"])
+    assert fragment in _message(data)
