@@ -19,6 +19,7 @@ from conclab.engines.stop import Cancelled
 from conclab.model.plan import Step, TaskSpec
 
 OFFLOAD_THREADS = 8
+START_BATCH = 500
 
 
 async def _sleep(lane: Lane, task: int, index: int, secs: float) -> None:
@@ -144,14 +145,25 @@ class AsyncioEngine:
 
     async def run(self, ctx: RunContext) -> None:
         sem = asyncio.Semaphore(self.workers) if self.workers else None
-        coros = [asyncio.ensure_future(self._task(ctx, t, sem)) for t in ctx.tasks]
         loop = asyncio.get_running_loop()
+        coros: list[asyncio.Future[None]] = []
 
         def cancel_all() -> None:
             for c in coros:
                 c.cancel()
 
         ctx.stop.on_set(lambda: loop.call_soon_threadsafe(cancel_all))
+        for i, t in enumerate(ctx.tasks):
+            coros.append(asyncio.ensure_future(self._task(ctx, t, sem)))
+            if i % START_BATCH == START_BATCH - 1:
+                # Let the loop breathe between batches: starting 100,000 tasks in one go would hold it
+                # (and the window) for seconds; each batch's first steps run before the next is made.
+                await asyncio.sleep(0)
+                if ctx.stop.is_set():
+                    break
+        if ctx.stop.is_set():
+            cancel_all()
+            ctx.cancel_unfinished()
         if coros:
             await asyncio.gather(*coros, return_exceptions=True)
 
