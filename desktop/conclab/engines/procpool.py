@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
 from ctypes import c_byte
@@ -32,6 +33,8 @@ except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
 KILL_AFTER_S = 0.15
+BROKEN_POLLS = 20
+BROKEN_POLL_S = 0.01
 WARMUP_S = 0.05
 
 
@@ -63,6 +66,16 @@ def _init_child(cal: dict[str, Any] | None, flag: Any) -> None:
     if cal is not None:
         set_calibration(Calibration(**cal))
     _child_stop = _ChildStop(flag)
+
+
+def _death(pid: int, code: int) -> str:
+    if code >= 0:
+        return f"pid {pid}, exit status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"pid {pid}, killed by {name}"
 
 
 def _warm(seconds: float) -> int:
@@ -121,9 +134,17 @@ class ProcessWorkers:
         ctx.stop.on_set(self._on_stop)
 
     async def start(self) -> None:
+        """Start and warm up every worker. A stop before or during the warm-up is no error: the pool is
+        then shut, and the run's tasks end cancelled; a pool that broke here fails them with a message."""
         loop = asyncio.get_running_loop()
-        futs = [loop.run_in_executor(self._exec, _warm, WARMUP_S) for _ in range(self.size)]
-        self.pids = sorted(set(await asyncio.gather(*futs)))
+        futs: list[asyncio.Future[int]] = []
+        try:
+            for _ in range(self.size):
+                futs.append(loop.run_in_executor(self._exec, _warm, WARMUP_S))
+        except RuntimeError:  # shut by a stop, or broken: each task learns which in run_task
+            pass
+        results = await asyncio.gather(*futs, return_exceptions=True)
+        self.pids = sorted({r for r in results if isinstance(r, int)})
         self._snapshot()
 
     def _snapshot(self) -> None:
@@ -146,6 +167,8 @@ class ProcessWorkers:
         try:
             fut = loop.run_in_executor(self._exec, child_job, task.id, steps, first_index, ctx.addr,
                                        ctx.calibration is not None)
+        except BrokenExecutor as exc:
+            raise RuntimeError(await self._broken_message()) from exc
         except RuntimeError as exc:  # the pool was shut down: a stop came first
             raise Cancelled from exc
         try:
@@ -153,7 +176,7 @@ class ProcessWorkers:
         except (CancelledError, asyncio.CancelledError) as exc:
             raise Cancelled from exc
         except BrokenExecutor as exc:
-            raise RuntimeError("the process pool broke: a worker process died") from exc
+            raise RuntimeError(await self._broken_message()) from exc
         self.child_cpu_s += cpu_s
         self.child_ctx += nctx
         self.child_rss_mb[pid] = max(self.child_rss_mb.get(pid, 0.0), rss)
@@ -165,6 +188,20 @@ class ProcessWorkers:
             raise Cancelled
         if state == "failed":
             raise RuntimeError(error or "failed")
+
+    async def _broken_message(self) -> str:
+        """Which worker died and how (the pool fails every task it holds, not just the dead one's)."""
+        self._snapshot()
+        dead: list[str] = []
+        # The pool's manager thread reaps the dead worker concurrently; its exit code shows once it has.
+        for _ in range(BROKEN_POLLS):
+            dead = [_death(pid, proc.exitcode) for pid, proc in sorted(self._children.items())
+                    if proc.exitcode not in (None, 0)]
+            if dead:
+                break
+            await asyncio.sleep(BROKEN_POLL_S)
+        detail = f" ({'; '.join(dead)})" if dead else ""
+        return f"the process pool broke: a worker process died{detail}"
 
     def _on_stop(self) -> None:
         self._flag.value = 1
