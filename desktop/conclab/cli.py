@@ -94,19 +94,8 @@ def _failures(doc: RunDocument) -> list[str]:
     return out
 
 
-def _write_json(doc: RunDocument, dest: str) -> None:
-    from conclab.model.fileio import atomic_write_text
-    from conclab.model.runfile import dumps
-
-    text = dumps(doc)
-    if dest == "-":
-        sys.stdout.write(text + "\n")
-    else:
-        atomic_write_text(dest, text)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from conclab.cli_exports import check_export_args
+    from conclab.cli_exports import check_export_args, write_json
 
     check_export_args(args)
     plan = load_plan_arg(args.plan)
@@ -132,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in _failures(doc):
             print(line)
     if args.json:
-        _write_json(doc, args.json)
+        write_json(doc, args.json)
     from conclab.cli_exports import write_exports
 
     write_exports(args, doc)

@@ -8,11 +8,24 @@ with a message, which the command line turns into exit status 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from conclab.model.errors import ConclabError, FormatError
 from conclab.model.run import RunDocument
+
+
+def write_json(doc: RunDocument, dest: str) -> None:
+    """The run as `conclab.run/1` JSON, to a file (written safely) or to stdout for '-'."""
+    from conclab.model.fileio import atomic_write_text
+    from conclab.model.runfile import dumps
+
+    text = dumps(doc)
+    if dest == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        atomic_write_text(dest, text)
 
 
 def add_export_args(parser: argparse.ArgumentParser) -> None:

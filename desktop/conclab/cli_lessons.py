@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from conclab.cli_exports import write_json
 from conclab.model.claims import Verdict, evaluate_all
 from conclab.model.errors import ConclabError
 from conclab.model.lessons import Lesson, get_lesson, load_lessons
@@ -73,17 +74,6 @@ def run_lesson(lesson: Lesson) -> RunDocument:
     return RunDocument(first.plan, first.machine, calibration, runs)
 
 
-def _write_json(doc: RunDocument, dest: str) -> None:
-    from conclab.model.fileio import atomic_write_text
-    from conclab.model.runfile import dumps
-
-    text = dumps(doc)
-    if dest == "-":
-        sys.stdout.write(text + "\n")
-    else:
-        atomic_write_text(dest, text)
-
-
 def cmd_lessons(args: argparse.Namespace) -> int:
     """List every lesson, one line each (id, then title); broken files go to stderr and exit 2."""
     lessons, errors = load_lessons()
@@ -110,7 +100,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         answer = "not decided by this run" if right is None else lesson.prediction.choices[right].text
         print(f"{lesson.prediction.question} Measured answer: {answer}", file=out)
     if args.json:
-        _write_json(doc, args.json)
+        write_json(doc, args.json)
     failed = any(v.held is False for v in shown_verdicts(lesson, verdicts))
     return EXIT_FAILED if failed else EXIT_HELD
 
