@@ -101,6 +101,10 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         print(f"{lesson.prediction.question} Measured answer: {answer}", file=out)
     if args.json:
         write_json(doc, args.json)
+    if args.png or args.svg:
+        from conclab.headless_render import render_document
+
+        render_document(doc, png=args.png, svg=args.svg, scale=args.scale)
     failed = any(v.held is False for v in shown_verdicts(lesson, verdicts))
     return EXIT_FAILED if failed else EXIT_HELD
 
@@ -124,6 +128,9 @@ def add_lesson_commands(subparsers: Any) -> None:
     one = subparsers.add_parser("lesson", help="run a lesson headless and check its claims")
     one.add_argument("id", help="the lesson's id (see `conclab lessons`)")
     one.add_argument("--json", metavar="PATH", help="also write the run as conclab.run/1 JSON ('-' for stdout)")
+    one.add_argument("--png", metavar="PATH", help="also write the comparison (timelines + metrics) as PNG")
+    one.add_argument("--svg", metavar="PATH", help="also write the comparison as SVG")
+    one.add_argument("--scale", type=int, choices=(1, 2, 3), default=2, help="PNG pixel scale (default 2)")
     one.set_defaults(func=cmd_lesson)
     code = subparsers.add_parser("code", help="print a standalone Python script that runs a plan")
     code.add_argument("plan", help="plan text (e.g. '3x sleep 200ms') or a .plan file")

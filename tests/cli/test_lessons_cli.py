@@ -122,3 +122,15 @@ def test_commands_attach_to_any_subparsers() -> None:
     assert (args.command, args.id, args.json) == ("lesson", "gil-handoff", "-")
     args = parser.parse_args(["code", "sleep 1ms", "--model", "threads"])
     assert (args.plan, args.model, args.workers) == ("sleep 1ms", "threads", None)
+
+
+def test_lesson_writes_a_png_of_the_comparison(tmp_path: Path) -> None:
+    out = tmp_path / "lesson.png"
+    p = subprocess.run([sys.executable, "-m", "conclab", "lesson", "offload-fix", "--png", str(out),
+                        "--scale", "1"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert p.returncode in (0, 1), p.stderr
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert not img.isNull() and img.width() > 400 and img.height() > 200
