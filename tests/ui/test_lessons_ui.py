@@ -313,6 +313,15 @@ def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[
 
         qloop.run_until_complete(run_lesson())
         assert dock.panel.is_done("quick-wait") and dock.panel.item_texts()[0].startswith("✓")
+        exporter = dock.menu.export_page()
+        assert exporter is not None and exporter.format() == "page"
+        page_png = lessons_dir / "page.png"
+        assert exporter.export(str(page_png))
+        exporter.close()
+        from PySide6.QtGui import QImage
+
+        img = QImage(str(page_png))
+        assert img.width() >= dock.page.timeline.width() and img.height() > dock.page.timeline.height()
     finally:
         window.editor.mark_saved()
         window.close()

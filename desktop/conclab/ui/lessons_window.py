@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidge
 from conclab.model.errors import ConclabError
 from conclab.model.lessons import Lesson
 from conclab.model.plan import Plan
+from conclab.model.run import RunDocument
 from conclab.ui.code_dialog import CodeDialog
+from conclab.ui.export_dialog import ExportDialog
 from conclab.ui.lesson_page_view import LessonPageView
 from conclab.ui.lessons_panel import LessonsPanel
 from conclab.ui.run_controller import RunController
@@ -34,6 +36,7 @@ class LessonsWindow(QDockWidget):
         super().__init__("Lessons", parent)
         self.setObjectName("lessons_dock")
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        self.store = store
         self.panel = LessonsPanel(store, folder, self)
         self.page = LessonPageView(controller, self)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -101,6 +104,28 @@ class _LessonsMenu:
         self.code_action.setStatusTip("A standalone Python script that runs the current plan under a model")
         self.code_action.triggered.connect(self.show_code)
         self.menu.addAction(self.code_action)
+        self.export_action = QAction("&Export lesson page…", window)
+        self.export_action.setStatusTip("Export the lesson's timelines, metrics and verdicts as one picture")
+        self.export_action.triggered.connect(self.export_page)
+        self.menu.addAction(self.export_action)
+
+    def export_page(self) -> ExportDialog | None:
+        """Open the export dialog on the lesson page (timelines + metrics + verdicts)."""
+        page = self.dock.page
+        runs = page.runs()
+        lesson = page.lesson()
+        if not runs or lesson is None:
+            self.window.statusBar().showMessage("run a lesson first, then export its page", 8000)
+            return None
+        from conclab.engines.machine import machine_info
+
+        doc = RunDocument(lesson.plan_text, machine_info(), {}, list(runs))
+        dialog = ExportDialog(page.timeline, page.metrics, doc, self.dock.store, verdicts=page.verdict_list,
+                              parent=self.window)
+        dialog.set_format("page")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _current(self) -> tuple[Plan, str, int | None]:
         editor = getattr(self.window, "editor", None)
