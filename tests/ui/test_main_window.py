@@ -268,3 +268,35 @@ def test_leak_guard_sees_an_open_window(qtbot: QtBot, qloop: qasync.QEventLoop, 
 def test_model_run_type(window: MainWindow, qloop: qasync.QEventLoop) -> None:
     doc, _ = _run(qloop, window, "sleep 20ms", ["asyncio"])
     assert isinstance(doc.runs[0], ModelRun)
+
+
+def test_save_and_open_a_run_shows_it_as_recorded(window: MainWindow, qloop: qasync.QEventLoop,
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc, _ = _run(qloop, window, "2x sleep 50ms, cpu 20ms", ["asyncio", "threads"])
+    path = tmp_path / "run.json"
+    assert window.run_files.save_run(path)
+    wall_text = [window.metrics.cell_text("wall", i) for i in range(2)]
+    window.timeline.clear()
+    window.metrics.clear()
+    assert window.run_files.open_run(path)
+    assert window.timeline.section_count() == 2
+    assert [window.metrics.cell_text("wall", i) for i in range(2)] == wall_text
+    assert window.controller.last_document is not None
+    assert [r.metrics for r in window.controller.last_document.runs] == [r.metrics for r in doc.runs]
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(str(a[2])))
+    (tmp_path / "junk.json").write_text('{"schema": "something/else"}')
+    assert not window.run_files.open_run(tmp_path / "junk.json")
+    assert "schema" in shown[-1]
+    assert window.timeline.section_count() == 2
+
+
+def test_replay_from_the_window(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    _run(qloop, window, "2x sleep 200ms", ["asyncio"])
+    assert window.run_files.replay_action.isEnabled()
+    window.run_files.replay_action.trigger()
+    replay = window.run_files.replay
+    assert replay.isVisible() and replay.is_playing()
+    qloop.run_until_complete(asyncio.sleep(0.3))
+    assert 0.1 < replay.position() < 0.5
+    replay.pause()
