@@ -105,19 +105,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     for m in models:
         check_workers(m, args.workers)
+    detail = not args.no_trace
     if args.runtime == "plain":
-        doc = run_plan(plan, models, args.workers)
+        doc = run_plan(plan, models, args.workers, detail=detail)
     else:
         from conclab.engines.runtime import Runtime
         from conclab.ui.qt_runtime import qthread_factory, run_on_qt_loop
 
         runtime = Runtime(qthread_factory, kind="qt")
         try:
-            doc = run_on_qt_loop(lambda: run_models(runtime, plan, models, args.workers))
+            doc = run_on_qt_loop(lambda: run_models(runtime, plan, models, args.workers, detail=detail))
         finally:
             runtime.close()
     if args.json != "-":
         print(format_table(doc.runs))
+        overhead = doc.calibration.get("recording_overhead")
+        if isinstance(overhead, float):
+            print(f"measurement overhead on cpu work: {overhead:+.1%} (measured at calibration)")
         for line in _failures(doc):
             print(line)
     if args.json:
@@ -139,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, default=None, help="worker threads/processes (default: per model)")
     r.add_argument("--runtime", choices=("qt", "plain"), default="qt",
                    help="qt: QThreads on a qasync loop, as in the window; plain: threading + asyncio")
+    r.add_argument("--no-trace", action="store_true",
+                   help="record only each task's start and end (to measure what full recording costs)")
     r.add_argument("--json", metavar="PATH", help="write the run as conclab.run/1 JSON ('-' for stdout)")
     r.set_defaults(func=cmd_run)
     from conclab.cli_exports import add_export_args, add_show_command

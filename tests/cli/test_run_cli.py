@@ -75,3 +75,15 @@ def test_bad_input_exits_2_with_a_message(args: list[str], message: str) -> None
     assert p.returncode == 2
     assert message in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_no_trace_keeps_one_span_per_task_and_reports_the_overhead() -> None:
+    p = _run("run", "2x cpu 60ms, sleep 10ms", "--models", "threads", "--runtime", "plain", "--no-trace",
+             "--json", "-")
+    doc = json.loads(p.stdout)
+    spans = doc["runs"][0]["spans"]
+    assert sorted(s["task"] for s in spans) == [0, 1]
+    assert all(s["step"] == -1 for s in spans)
+    assert isinstance(doc["calibration"]["recording_overhead"], float)
+    table = _run("run", "cpu 20ms", "--models", "asyncio", "--runtime", "plain")
+    assert "measurement overhead on cpu work" in table.stdout

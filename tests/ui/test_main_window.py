@@ -300,3 +300,11 @@ def test_replay_from_the_window(window: MainWindow, qloop: qasync.QEventLoop) ->
     qloop.run_until_complete(asyncio.sleep(0.3))
     assert 0.1 < replay.position() < 0.5
     replay.pause()
+
+
+def test_measurement_overhead_is_shown_after_a_cpu_run(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    doc, _ = _run(qloop, window, "cpu 50ms", ["threads"])
+    overhead = doc.calibration["recording_overhead"]
+    assert -0.5 < overhead < 0.5
+    assert window.metrics.overhead_label.isVisible()
+    assert "measurement overhead" in window.metrics.overhead_label.text()

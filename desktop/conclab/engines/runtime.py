@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from time import perf_counter
 from typing import Any, Protocol, TypeVar
 
+from conclab.engines import work
 from conclab.engines.aio import AsyncioEngine
 from conclab.engines.calibrate import Calibration, get_calibration
 from conclab.engines.context import (
@@ -104,6 +105,7 @@ class Runtime:
         self.kind = kind
         self.server = NetServer()
         self.calibration: Calibration | None = None
+        self.recording_overhead: float | None = None
 
     async def _in_thread(self, fn: Callable[[], T]) -> T:
         """Run set-up work off the loop (so a window stays responsive) on a factory thread."""
@@ -130,6 +132,8 @@ class Runtime:
         kinds = plan.kinds()
         if kinds & {"cpu", "hash"} and self.calibration is None:
             self.calibration = await self._in_thread(get_calibration)
+            cal = self.calibration
+            self.recording_overhead = await self._in_thread(lambda: work.measure_overhead(cal))
         if "net" in kinds and not self.server.alive:
             try:
                 await self._in_thread(self.server.start)
@@ -158,13 +162,14 @@ class Runtime:
         recorder: Recorder | None = None,
         sink: Sink | None = None,
         stop: StopToken | None = None,
+        detail: bool = True,
     ) -> ModelRun:
         """Run `plan` under `model`; returns when every task has ended (done, failed or cancelled)."""
         if model not in MODELS:
             raise RunError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
         check_workers(model, workers)
         t_setup = perf_counter()
-        recorder = recorder or Recorder()
+        recorder = recorder or Recorder(detail=detail)
         stop = stop or StopToken()
         await self.ensure_ready(plan)
         engine, nworkers = self._engine(plan, model, workers)
@@ -209,7 +214,13 @@ class Runtime:
         self.server.stop()
 
     def calibration_info(self) -> dict[str, Any]:
-        return self.calibration.to_dict() if self.calibration is not None else {}
+        """The calibration, and the measured cost of recording on cpu work, for a run document."""
+        if self.calibration is None:
+            return {}
+        info = self.calibration.to_dict()
+        if self.recording_overhead is not None:
+            info["recording_overhead"] = self.recording_overhead
+        return info
 
 
 def _children_of(engine: Any) -> Any:

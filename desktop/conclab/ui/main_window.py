@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(False)
         self.progress.hide()
         self.metrics.set_runs(doc.runs)
+        overhead = doc.calibration.get("recording_overhead")
+        self.metrics.set_overhead(overhead if isinstance(overhead, float) else None)
         stopped = any(r.metrics.get("tasks_cancelled", 0) for r in doc.runs)
         walls = ", ".join(f"{r.model} {r.metrics['wall_s']:.2f} s" for r in doc.runs)
         self.statusBar().showMessage(("stopped — " if stopped else "done — ") + walls, 15_000)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -137,13 +138,28 @@ class MetricsPanel(QWidget):
             header = QTableWidgetItem(row.label)
             header.setToolTip(row.tooltip)
             self.table.setVerticalHeaderItem(r, header)
+        self.overhead_label = QLabel(self)
+        self.overhead_label.setToolTip(
+            "What recording the trace costs: cpu work cut into time-stamped quanta against the same work "
+            "untimed, measured on this machine at calibration (it varies by a few percent with noise)")
+        self.overhead_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
+        layout.addWidget(self.overhead_label)
         self.setAccessibleName("Metrics panel")
+
+    def set_overhead(self, fraction: float | None) -> None:
+        """Show the measured measurement overhead (None hides it: not measured for this run)."""
+        if fraction is None:
+            self.overhead_label.hide()
+            return
+        self.overhead_label.setText(f"measurement overhead on cpu work: {fraction:+.1%}")
+        self.overhead_label.show()
 
     def clear(self) -> None:
         self.table.setColumnCount(0)
+        self.overhead_label.hide()
 
     def set_runs(self, runs: list[ModelRun]) -> None:
         """Show one column per run (named after its model); highlight each row's best when several ran."""
