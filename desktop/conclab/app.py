@@ -16,6 +16,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from conclab.cli import SUBCOMMANDS
 
+    if args and args[0] == "--self-test":
+        from conclab.selftest import run_self_test
+
+        return run_self_test()
+    if args and args[0] in ("--install-desktop-entry", "--uninstall-desktop-entry"):
+        from conclab.desktop_entry import main_install_cli
+
+        return main_install_cli(args)
     if args and (args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--version")):
         from conclab.cli import main as cli_main
 
