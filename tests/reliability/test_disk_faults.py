@@ -76,7 +76,7 @@ def read_only(tmp_path: Path) -> Iterator[Path]:
 
 
 def _root_can_write(folder: Path) -> bool:
-    """root ignores folder permissions; the read-only cases then test nothing and are replaced below."""
+    """root ignores folder permissions: then a read-only file system (EROFS) stands in for the folder."""
     try:
         (folder / ".probe").write_text("x")
     except OSError:
@@ -92,7 +92,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_atomic_write_on_a_full_disk_keeps_the_old_file(tmp_path: Path, disk_full: str) -> None:
     target = tmp_path / "plan.plan"
     target.write_text(OLD)
-    with pytest.raises(WriteError, match="could not write .*plan.plan: No space left on device"):
+    with pytest.raises(WriteError, match=r"could not write .*plan\.plan: No space left on device"):
         atomic_write_text(target, "new content\n")
     assert target.read_text() == OLD
     assert _leftovers(tmp_path) == []
@@ -105,6 +105,11 @@ def test_atomic_write_into_a_missing_or_read_only_folder(tmp_path: Path, read_on
         with pytest.raises(WriteError, match="Permission denied"):
             atomic_write_text(read_only / "out.plan", "new")
         assert (read_only / "out.plan").read_text() == OLD
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fileio.tempfile, "mkstemp", _erofs)
+        with pytest.raises(WriteError, match="Read-only file system"):
+            atomic_write_text(read_only / "out.plan", "new")
+    assert (read_only / "out.plan").read_text() == OLD
     # A folder path where a file should go fails the same way, whoever runs the test.
     with pytest.raises(WriteError, match="could not write"):
         atomic_write_text(tmp_path, "x")
@@ -168,13 +173,25 @@ def test_export_on_a_full_disk(window: tuple[MainWindow, list[str]], tmp_path: P
     dialog.close()
 
 
-def test_window_save_into_a_read_only_folder(window: tuple[MainWindow, list[str]], read_only: Path) -> None:
+def _erofs(*_a: object, **_k: object) -> None:
+    raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+
+def test_window_save_into_a_read_only_folder(window: tuple[MainWindow, list[str]], read_only: Path,
+                                             qloop: qasync.QEventLoop, monkeypatch: pytest.MonkeyPatch) -> None:
     w, shown = window
-    if _root_can_write(read_only):
-        pytest.skip("running as root: folder permissions do not apply (the full-disk tests cover the path)")
+    if not _root_can_write(read_only):
+        assert not w.save_plan(read_only / "out.plan")
+        assert "could not write" in shown[-1] and "Permission denied" in shown[-1]
+    # A read-only file system refuses even root: creating the temporary file fails.
+    _one_run(qloop, w)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", _erofs)
     assert not w.save_plan(read_only / "out.plan")
-    assert "could not write" in shown[-1] and "Permission denied" in shown[-1]
-    assert (read_only / "out.plan").read_text() == OLD
+    assert "could not write" in shown[-1] and "Read-only file system" in shown[-1]
+    assert not w.run_files.save_run(read_only / "run.json")
+    assert "Read-only file system" in shown[-1]
+    assert (read_only / "out.plan").read_text() == OLD and (read_only / "run.json").read_text() == OLD
+    assert w.isVisible()
 
 
 def test_cli_json_on_a_full_disk_exits_2_with_a_message(tmp_path: Path, disk_full: str,
