@@ -1,0 +1,146 @@
+"""Broken surroundings at start-up: a corrupt or unreadable settings store, and a missing resources folder.
+
+The window starts with defaults and says what it could not use; the command line prints a message and
+exits 2. Neither ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from conclab import cli
+from conclab.model import resources
+from conclab.model.lessons import load_lessons
+from conclab.model.plan_text import format_plan, parse
+from conclab.ui.main_window import DEFAULT_PLAN, MainWindow
+from conclab.ui.settings import DEFAULT_MODELS
+
+LEAK_GUARD = True
+
+CORRUPT_STORES: dict[str, bytes] = {
+    "binary garbage": bytes(range(256)) * 64,
+    "wrong types everywhere": b"[run]\nmodels=42\nworkers=@Variant(\\0\\0\\0\\x7f\\xff)\nswitch_ms=fast\n"
+                              b"[plan]\ntext=@ByteArray(\\xff\\xfe)\n[window]\ngeometry=1\nstate=@Size(1 2)\n"
+                              b"[files]\nlast_dir=@Invalid()\n",
+    "half a file": b"[plan]\ntext=2x slee",
+    "huge values": b"[run]\nworkers=99999999999999999999\nswitch_ms=1e308\n[plan]\ntext=" + b"9" * 70_000 + b"\n",
+    "empty": b"",
+}
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, qloop: qasync.QEventLoop) -> Iterator[list[MainWindow]]:
+    made: list[MainWindow] = []
+    yield made
+    for w in made:
+        w.editor.mark_saved()
+        w.close()
+
+
+def _window(qtbot: QtBot, made: list[MainWindow], store: QSettings) -> MainWindow:
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    made.append(w)
+    w.show()
+    return w
+
+
+def _assert_defaults(w: MainWindow) -> None:
+    assert w.controls.models() == DEFAULT_MODELS
+    assert w.controls.workers.value() == 0
+    assert 0.1 <= w.controls.switch_ms.value() <= 100
+    assert w.editor.plan().task_count > 0
+    assert w.controls.run_button.isEnabled()
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPT_STORES))
+def test_corrupt_settings_store_starts_with_defaults(qtbot: QtBot, open_window: list[MainWindow], tmp_path: Path,
+                                                      name: str) -> None:
+    ini = tmp_path / "settings.ini"
+    ini.write_bytes(CORRUPT_STORES[name])
+    w = _window(qtbot, open_window, QSettings(str(ini), QSettings.Format.IniFormat))
+    _assert_defaults(w)
+    if name not in ("empty", "binary garbage"):
+        assert w.statusBar().currentMessage(), "the window should say which settings it could not use"
+    # The window still saves a good store over the bad one, and it loads back.
+    w.close()
+    again = _window(qtbot, open_window, QSettings(str(ini), QSettings.Format.IniFormat))
+    _assert_defaults(again)
+
+
+def test_unreadable_settings_file_and_a_folder_in_its_place(qtbot: QtBot, open_window: list[MainWindow],
+                                                            tmp_path: Path) -> None:
+    folder = tmp_path / "settings.ini"
+    folder.mkdir()
+    w = _window(qtbot, open_window, QSettings(str(folder), QSettings.Format.IniFormat))
+    _assert_defaults(w)
+    w.close()  # saving into a folder fails quietly inside Qt; the app must not crash
+    locked = tmp_path / "locked.ini"
+    locked.write_text("[run]\nworkers=3\n")
+    locked.chmod(0o000)
+    try:
+        w2 = _window(qtbot, open_window, QSettings(str(locked), QSettings.Format.IniFormat))
+        assert w2.controls.workers.value() in (0, 3)  # 3 only when running as root, who reads it anyway
+        _assert_defaults_apart_from_workers(w2)
+    finally:
+        locked.chmod(0o600)
+
+
+def _assert_defaults_apart_from_workers(w: MainWindow) -> None:
+    assert w.controls.models() == DEFAULT_MODELS
+    assert format_plan(w.editor.plan()) == format_plan(parse(DEFAULT_PLAN))
+
+
+@pytest.fixture
+def no_resources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every place the resources folder may live is empty."""
+    empty = tmp_path / "empty-resources"
+    empty.mkdir()
+    monkeypatch.setenv("CONCLAB_RESOURCES", str(empty))
+    monkeypatch.setattr(resources, "_candidates", lambda: [empty])
+    resources.resources_dir.cache_clear()
+    yield empty
+    resources.resources_dir.cache_clear()
+
+
+def test_missing_resources_window_starts_with_a_message(qtbot: QtBot, open_window: list[MainWindow],
+                                                        tmp_path: Path, no_resources: Path) -> None:
+    w = _window(qtbot, open_window, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    _assert_defaults(w)
+    assert "resources folder is missing" in w.statusBar().currentMessage()
+    examples = w.menu("&Examples").actions()
+    assert all(a.data() is None for a in examples)
+    assert w.lessons.panel.item_texts() == [] or all(t.startswith("⚠") for t in w.lessons.panel.item_texts())
+
+
+def test_missing_resources_cli_says_so_and_exits_2(no_resources: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["lessons"], ["lesson", "article-example"]):
+        code = cli.main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert "resources folder is missing" in err
+        assert "Traceback" not in err
+    # A run needs no resources at all.
+    assert cli.main(["run", "sleep 1ms", "--models", "asyncio", "--runtime", "plain"]) == 0
+
+
+def test_resources_override_to_an_empty_folder_falls_back_to_the_real_one(tmp_path: Path) -> None:
+    """CONCLAB_RESOURCES is a hint, not a trap: an empty folder there does not hide the shipped lessons."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = dict(os.environ, CONCLAB_RESOURCES=str(empty))
+    p = subprocess.run([sys.executable, "-m", "conclab", "lessons"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "article-example" in p.stdout
+    lessons, errors = load_lessons()
+    assert lessons and errors == []
