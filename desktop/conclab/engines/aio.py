@@ -98,6 +98,11 @@ class AsyncioEngine:
         if task.start_s > 0:
             await asyncio.sleep(max(0.0, task.start_s - ctx.recorder.elapsed()))
         lane = ctx.recorder.lane(f"task {task.id}")
+        due = ctx.recorder.origin + task.start_s
+        first_turn = perf_counter()
+        if first_turn - due > work.MIN_READY_S:
+            # Due, but its coroutine only got its first turn now: the loop was busy with others.
+            lane.add(task.id, -1, "ready_wait", due, first_turn)
         try:
             if sem is not None:
                 t0 = perf_counter()
