@@ -132,7 +132,8 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
-def _format_us(us: int) -> str:
+def format_duration(us: int) -> str:
+    """The shortest exact spelling of a duration in whole µs, as the text form writes it: 1s, 200ms, 1500us."""
     if us % 1_000_000 == 0:
         return f"{us // 1_000_000}s"
     if us % 1000 == 0:
@@ -284,10 +285,10 @@ class _Parser:
         shown = _show(num.text + unit.text)
         whole = num.text.split(".")[0].lstrip("0")
         if len(whole) > 12:
-            raise self.fail(f"{what} at most {_format_us(limit_us)}; {shown} is too long", num)
+            raise self.fail(f"{what} at most {format_duration(limit_us)}; {shown} is too long", num)
         us = int((Decimal(num.text) * UNITS[unit.text]).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         if us > limit_us:
-            raise self.fail(f"{what} at most {_format_us(limit_us)}; {shown} is too long", num)
+            raise self.fail(f"{what} at most {format_duration(limit_us)}; {shown} is too long", num)
         if us <= 0:
             raise self.fail(f"the duration {shown} must be > 0 (durations are whole microseconds)", num)
         return us
@@ -345,9 +346,9 @@ def _limit_problem(plan: Plan) -> str | None:
         if len(g.steps) > MAX_STEPS_PER_GROUP:
             return f"too many steps — a group has at most {MAX_STEPS_PER_GROUP}"
         if max(g.after_us, g.every_us) > MAX_OFFSET_US:
-            return f"'after' and 'every' are at most {_format_us(MAX_OFFSET_US)}"
+            return f"'after' and 'every' are at most {format_duration(MAX_OFFSET_US)}"
         if any(s.duration_us > MAX_STEP_US for s in g.steps):
-            return f"a step lasts at most {_format_us(MAX_STEP_US)}"
+            return f"a step lasts at most {format_duration(MAX_STEP_US)}"
     return None
 
 
@@ -364,7 +365,7 @@ def validate_plan(plan: Plan) -> None:
 
 def _format_step(step: Step) -> str:
     where = f" in {step.offload}" if step.offload else ""
-    return f"{step.kind} {_format_us(step.duration_us)}{where}"
+    return f"{step.kind} {format_duration(step.duration_us)}{where}"
 
 
 def format_group(group: Group) -> str:
@@ -378,9 +379,9 @@ def format_group(group: Group) -> str:
     if group.name is not None:
         head.append(f"{group.name}:")
     if group.after_us:
-        head.append(f"after {_format_us(group.after_us)}")
+        head.append(f"after {format_duration(group.after_us)}")
     if group.every_us:
-        head.append(f"every {_format_us(group.every_us)}")
+        head.append(f"every {format_duration(group.every_us)}")
     steps = ", ".join(_format_step(s) for s in group.steps)
     return " ".join([*head, steps])
 

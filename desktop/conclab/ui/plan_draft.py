@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from conclab.model.errors import PlanError
 from conclab.model.plan import MAX_STEP_US, Group, Plan, Step
-from conclab.model.plan_text import MAX_OFFSET_US, UNITS, validate_plan
+from conclab.model.plan_text import MAX_OFFSET_US, UNITS, format_duration, validate_plan
 
 NEW_STEP = Step("sleep", 100_000)
 STEP_LIMIT_US = MAX_STEP_US
@@ -22,15 +22,6 @@ OFFSET_LIMIT_US = MAX_OFFSET_US
 
 _DURATION_RE = re.compile(r"\s*((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*(us|ms|s)\s*\Z")
 _MAX_DIGITS = 12
-
-
-def format_duration(us: int) -> str:
-    """The shortest exact spelling of a duration, as the text form writes it: 1s, 200ms, 1500us."""
-    if us % 1_000_000 == 0:
-        return f"{us // 1_000_000}s"
-    if us % 1000 == 0:
-        return f"{us // 1000}ms"
-    return f"{us}us"
 
 
 def parse_duration(text: str, *, allow_zero: bool, limit_us: int) -> int:
