@@ -76,7 +76,10 @@ def run_app(args: Sequence[str]) -> int:
     # The window's `closed` signal ends the loop; letting Qt quit on its own would stop qasync's
     # loop before shutdown (stopping a run, the loopback server) has finished.
     app.setQuitOnLastWindowClosed(False)
-    app.setApplicationName(APP_NAME)
+    # The application name is what X11 reports as the window class: it must be the id the desktop
+    # entry's StartupWMClass names, so the menu and the running window are matched.
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("conclab")
     QGuiApplication.setDesktopFileName(APP_ID)
     with contextlib.suppress(Exception):
