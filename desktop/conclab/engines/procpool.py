@@ -10,6 +10,7 @@ kills any child that has not left in time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -125,6 +126,8 @@ class ProcessWorkers:
                                          initargs=(cal, self._flag))
         self._lanes: dict[int, Lane] = {}
         self._children: dict[int, Any] = {}
+        self._manager: Any = None
+        self._result_queue: Any = None
         self._ctx = ctx
         self.pids: list[int] = []
         self.child_cpu_s = 0.0
@@ -148,9 +151,12 @@ class ProcessWorkers:
         self._snapshot()
 
     def _snapshot(self) -> None:
-        """Remember the worker processes: the executor forgets them once it is shut down."""
-        current = getattr(self._exec, "_processes", None) or {}
-        self._children.update(current)
+        """Remember the worker processes, the pool's manager thread and its result pipe: the executor
+        forgets them at its first `shutdown`, and they must still be joined and closed."""
+        ex = self._exec
+        self._children.update(getattr(ex, "_processes", None) or {})
+        self._manager = getattr(ex, "_executor_manager_thread", None) or self._manager
+        self._result_queue = getattr(ex, "_result_queue", None) or self._result_queue
 
     def _lane_for(self, pid: int) -> Lane:
         lane = self._lanes.get(pid)
@@ -220,6 +226,24 @@ class ProcessWorkers:
                 p.kill()
                 p.join(1.0)
         self._exec.shutdown(wait=True)
+        self._release(procs)
+
+    def _release(self, procs: list[Any]) -> None:
+        """Join the pool's manager thread and close its result pipe and the workers' handles now. Left
+        to the garbage collector (the executor sits in reference cycles) they stay open for many runs,
+        and a long session piles up file descriptors."""
+        if self._manager is not None:
+            self._manager.join(5.0)
+            if self._manager.is_alive():
+                return  # still winding down: closing its pipes under it would break it
+        if self._result_queue is not None:
+            with contextlib.suppress(OSError):
+                self._result_queue.close()
+        for p in procs:
+            with contextlib.suppress(ValueError):  # still running: it keeps its handle
+                p.close()
+        self._children.clear()
+        self._manager = self._result_queue = None
 
 
 class ProcessEngine:
