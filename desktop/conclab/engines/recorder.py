@@ -4,16 +4,32 @@ A lane buffer has a single writer at any moment (its worker thread, or the event
 task lanes), so appends need no lock; `list.append` is atomic in CPython, which also makes a concurrent
 `drain` from the GUI thread safe. Timestamps are raw `perf_counter` values; they become seconds from the
 run's origin only when read.
+
+The live view reads every ~33 ms while a run may have ten thousand lanes, so the readers find what
+changed with C-level passes over all lanes (`map(len, ...)`, `map(operator.is_not, ...)`) instead of
+Python loops, and never add work to the writers' hot path.
 """
 
 from __future__ import annotations
 
+import operator
 import threading
+from itertools import compress
 from time import perf_counter
+from typing import NamedTuple
 
 from conclab.model.trace import Span
 
 RawSpan = tuple[int, int, str, float, float]
+OpenRaw = tuple[int, int, str, float]
+_get_open = operator.attrgetter("open")
+
+
+class OpenChange(NamedTuple):
+    """One buffer's span in progress as it is now; `key` tells buffers apart (names may repeat)."""
+
+    key: int
+    span: Span | None
 
 
 class Lane:
@@ -24,8 +40,9 @@ class Lane:
     def __init__(self, name: str) -> None:
         self.name = name
         self.detail = True
+        # Readers keep a reference to this list: it is only ever appended to or edited in place.
         self.spans: list[RawSpan] = []
-        self.open: tuple[int, int, str, float] | None = None
+        self.open: OpenRaw | None = None
 
     def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
         self.spans.append((task, step, state, t0, t1))
@@ -56,8 +73,10 @@ class Recorder:
         self.detail = detail
         self.origin = perf_counter()
         self._lanes: list[Lane] = []
+        self._buffers: list[list[RawSpan]] = []
         self._by_name: dict[str, Lane] = {}
         self._cursors: list[int] = []
+        self._seen_open: list[OpenRaw | None] = []
         self._lock = threading.Lock()
         self._local = threading.local()
         # Heartbeat samples (t, late_s) of this run, appended on the loop while it runs.
@@ -75,9 +94,13 @@ class Recorder:
         """A fresh buffer (several buffers may share a display name, e.g. per-worker queue buffers)."""
         lane = self._make(name)
         with self._lock:
-            self._lanes.append(lane)
-            self._cursors.append(0)
+            self._register(lane)
         return lane
+
+    def _register(self, lane: Lane) -> None:
+        self._lanes.append(lane)
+        self._buffers.append(lane.spans)
+        self._cursors.append(0)
 
     def lane(self, name: str) -> Lane:
         """The buffer registered under `name`, created on first use (single-writer lanes)."""
@@ -87,8 +110,7 @@ class Recorder:
                 lane = self._by_name.get(name)
                 if lane is None:
                     lane = self._make(name)
-                    self._lanes.append(lane)
-                    self._cursors.append(0)
+                    self._register(lane)
                     self._by_name[name] = lane
         return lane
 
@@ -110,13 +132,15 @@ class Recorder:
         """Spans closed since the previous drain (one reader only: the GUI's redraw timer)."""
         out: list[Span] = []
         with self._lock:
-            lanes = list(enumerate(self._lanes))
-        for i, lane in lanes:
-            start = self._cursors[i]
-            end = len(lane.spans)
-            if end > start:
-                out.extend(self._rel(lane, r) for r in lane.spans[start:end])
-                self._cursors[i] = end
+            lanes = self._lanes[:]
+            buffers = self._buffers[:]
+        cursors = self._cursors
+        lengths = list(map(len, buffers))
+        for i in compress(range(len(lengths)), map(operator.ne, lengths, cursors)):
+            start, end = cursors[i], lengths[i]
+            lane = lanes[i]
+            out.extend(self._rel(lane, r) for r in buffers[i][start:end])
+            cursors[i] = end
         return out
 
     def open_spans(self, now: float | None = None) -> list[Span]:
@@ -131,6 +155,28 @@ class Recorder:
                 out.append(Span(op[0], op[1], lane.name, op[2], op[3] - self.origin, t))
         return out
 
+    def open_changes(self, now: float | None = None) -> list[OpenChange]:
+        """The spans in progress that changed since the previous call (one reader only), keyed by buffer.
+
+        The first call reports every span in progress; later ones only buffers whose span started,
+        changed or ended (`span` None). Each span is drawn up to `now` (default: this instant).
+        """
+        o = self.origin
+        t = (perf_counter() - o) if now is None else now
+        with self._lock:
+            lanes = self._lanes[:]
+        opens = list(map(_get_open, lanes))
+        seen = self._seen_open
+        seen.extend([None] * (len(opens) - len(seen)))
+        out: list[OpenChange] = []
+        # A tuple stays referenced by `seen` until replaced, so an identity test cannot be fooled.
+        for i in compress(range(len(opens)), map(operator.is_not, opens, seen)):
+            op = opens[i]
+            seen[i] = op
+            span = None if op is None else Span(op[0], op[1], lanes[i].name, op[2], op[3] - o, max(t, op[3] - o))
+            out.append(OpenChange(i, span))
+        return out
+
     def spans(self) -> list[Span]:
         """Every closed span of the run, relative to the origin, sorted by start."""
         with self._lock:
@@ -140,4 +186,5 @@ class Recorder:
         return out
 
     def elapsed(self) -> float:
+        """Seconds since the run's origin."""
         return perf_counter() - self.origin
