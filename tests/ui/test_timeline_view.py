@@ -1,4 +1,5 @@
-"""Timeline view: state colours render, hover finds the right span, live appends, throttling, folding."""
+"""Timeline view: state colours render, hover finds the right span, live appends and spans in progress
+(whole or incremental), throttling, folding."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from conclab.engines.recorder import Recorder
 from conclab.model.run import ModelRun, TaskOutcome
 from conclab.model.trace import STATES, Span, state_label
 from conclab.ui.palette import STATE_HEX
-from conclab.ui.span_item import SpanStore
+from conclab.ui.span_item import SpanItem, SpanStore
 from conclab.ui.timeline_view import TimelineView
 
 
@@ -306,3 +308,104 @@ def test_sub_pixel_spans_are_drawn_merged(view: TimelineView) -> None:
     image = _plot_image(view)
     assert _count(image, STATE_HEX["running"]) + _count(image, STATE_HEX["ready_wait"]) > 2000
     assert view.plots(0)[0].items[0].paint_count >= 1
+
+
+def test_incremental_open_spans_grow_to_now_end_and_hover(view: TimelineView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view.begin_live("threads", ["thread 1", "thread 2"])
+    wait = Span(1, 0, "thread 1", "io_wait", 0.2, 0.2)
+    view.update_open_spans([(10, wait), (11, Span(2, 0, "thread 2", "running", 0.1, 0.1))])
+    view.set_now(0.3)  # the view follows from 0 to at least 0.5 s
+    qtbot.wait(80)
+    short = _count(_plot_image(view), STATE_HEX["io_wait"])
+    view.set_now(0.9)
+    qtbot.wait(80)
+    longer = _count(_plot_image(view), STATE_HEX["io_wait"])
+    assert short > 0 and longer > short * 2
+    row1 = view.lane_labels(0).index("thread 1")
+    assert view.span_at(_to_widget(view, 0, 0.85, row1 + 0.5)) == wait
+    assert "duration now" in view.tooltip_at(_to_widget(view, 0, 0.85, row1 + 0.5))
+    running = _count(_plot_image(view), STATE_HEX["running"])
+    view.update_open_spans([(11, None)])  # only thread 2's span ended; thread 1's keeps growing
+    view.append_spans([Span(2, 0, "thread 2", "running", 0.1, 0.6)])
+    view.set_now(1.4)
+    qtbot.wait(80)
+    image = _plot_image(view)
+    assert 0 < _count(image, STATE_HEX["running"]) < running
+    assert _count(image, STATE_HEX["io_wait"]) > longer
+    assert view.span_at(_to_widget(view, 0, 1.3, row1 + 0.5)) == wait
+    # a full replacement drops everything the incremental calls left in progress
+    view.set_open_spans([])
+    qtbot.wait(80)
+    assert _count(_plot_image(view), STATE_HEX["io_wait"]) == 0
+    assert view.span_at(_to_widget(view, 0, 1.3, row1 + 0.5)) is None
+
+
+def test_ten_thousand_waits_from_a_recorder_draw_as_one_bar_reaching_now(view: TimelineView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    rec = Recorder()
+    rec.start()
+    lanes = [rec.lane(f"task {t}") for t in range(10_000)]
+    for t, lane in enumerate(lanes):
+        lane.open = (t, 0, "io_wait", rec.origin + t * 1e-5)
+    view.begin_live("asyncio")
+    view.update_open_spans(rec.open_changes(0.5))
+    view.set_now(0.5)
+    qtbot.wait(80)
+    labels = view.lane_labels(0)
+    fold = len(labels) - 1
+    assert labels[fold] == f"+{10_000 - view.max_rows} more lanes"
+    item = view.plots(0)[0].items[0]
+    frame = item.frame_for(0.0, 0.6, 0.001)
+    bars = frame.rects[STATES.index("io_wait")]
+    assert len(bars) <= len(labels)  # one bar per row, not one per wait
+    folded = bars[np.isclose(bars[:, 1], fold + 0.12)]
+    assert len(folded) == 1
+    assert folded[0, 0] == pytest.approx(view.max_rows * 1e-5) and folded[0, 0] + folded[0, 2] == pytest.approx(0.5)
+    # half the waits end: their spans are drained, the rest keep growing to the new "now"
+    for t in range(0, 10_000, 2):
+        lanes[t].add(t, 0, "io_wait", lanes[t].open[3], rec.origin + 0.6)  # type: ignore[index]
+        lanes[t].open = None
+    changes = rec.open_changes(0.8)
+    assert len(changes) == 5_000
+    view.append_spans(rec.drain())
+    view.update_open_spans(changes)
+    view.set_now(0.8)
+    qtbot.wait(80)
+    bars = item.frame_for(0.0, 1.0, 0.001).rects[STATES.index("io_wait")]
+    assert float((bars[:, 0] + bars[:, 2]).max()) == pytest.approx(0.8)
+    found = view.span_at(_to_widget(view, 0, 0.75, fold + 0.5))
+    assert found is not None and found.task % 2 == 1 and found.task >= view.max_rows
+
+
+def test_live_axis_and_legend_follow_new_lanes_and_states(view: TimelineView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view.begin_live("threads")
+    view.append_spans([Span(1, 0, "thread 1", "running", 0.0, 0.2)])
+    view.set_now(0.3)
+    qtbot.waitUntil(lambda: view.redraw_count > 0)
+    qtbot.wait(80)
+    axis = view.plots(0)[0].getAxis("left")
+    assert state_label("io_wait", "threads") not in view.legend_text(0)
+    for _ in range(3):  # frames with nothing new
+        view.set_now(0.35)
+        qtbot.wait(50)
+    view.append_spans([Span(2, 0, "thread 2", "io_wait", 0.1, 0.3)])
+    view.set_now(0.4)
+    qtbot.wait(80)
+    assert state_label("io_wait", "threads") in view.legend_text(0)
+    assert "running…" in view.legend_text(0)
+    ticks = [label for _, label in axis._tickLevels[0]]  # what the axis was last told to show
+    assert ticks == ["thread 1", "thread 2"]
+    assert view.plots(0)[0].viewRange()[1] == pytest.approx([0, 2])
+
+
+def test_open_rects_merge_per_row_and_state() -> None:
+    item = SpanItem()
+    item.set_now(1.0)
+    # three waits on row 0, a running span on row 0, a wait on row 1, and a wait stamped after "now"
+    item.set_open([0, 0, 0, 0, 1, 0], [2, 2, 2, 1, 2, 2], [0.5, 0.2, 0.9, 0.4, 0.3, 1.5])
+    rects = item.frame_for(0.0, 2.0, 0.01).rects
+    waits = sorted(map(tuple, np.round(rects[2], 9)))
+    pad = 0.12
+    assert waits == [(0.2, pad, 0.8, 1 - 2 * pad), (0.3, 1 + pad, 0.7, 1 - 2 * pad),
+                     (1.5, pad, 0.01, 1 - 2 * pad)]
+    assert [tuple(r) for r in np.round(rects[1], 9)] == [(0.4, pad, 0.6, 1 - 2 * pad)]
+    assert item.hit_open(0.95, 0) >= 0 and item.hit_open(0.95, 2) == -1

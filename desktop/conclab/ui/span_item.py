@@ -90,6 +90,29 @@ def _wide_rects(parts: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     return [_rect_rows(t0[state == s], t1[state == s], row[state == s]) for s in range(N_STATES)]
 
 
+def _merged_open(rows: np.ndarray, states: np.ndarray, t0: np.ndarray, now: float,
+                 px: float) -> tuple[np.ndarray, ...]:
+    """Open spans as rects (rows, states, t0, t1), one per row and state for those already begun.
+
+    Every span begun by `now` covers `now`, so those sharing a row and a colour form one interval:
+    ten thousand waits on the folded row are one rect, not ten thousand overlapping ones.
+    """
+    t1 = np.maximum(t0 + px, now)
+    begun = t0 <= now
+    if np.count_nonzero(begun) < 2:
+        return rows, states, t0, t1
+    key = rows[begun].astype(np.int64) * N_STATES + np.minimum(states[begun], N_STATES - 1)
+    groups, inverse = np.unique(key, return_inverse=True)
+    lo = np.full(groups.size, np.inf)
+    hi = np.full(groups.size, -np.inf)
+    np.minimum.at(lo, inverse, t0[begun])
+    np.maximum.at(hi, inverse, t1[begun])
+    later = ~begun
+    return (np.concatenate([(groups // N_STATES).astype(np.int32), rows[later]]),
+            np.concatenate([(groups % N_STATES).astype(np.int8), states[later]]),
+            np.concatenate([lo, t0[later]]), np.concatenate([hi, t1[later]]))
+
+
 class SpanStore:
     """Spans as numpy arrays in time-sorted blocks, with cheap appends, culling and hit-testing."""
 
@@ -258,13 +281,11 @@ class SpanItem(pg.GraphicsObject):  # type: ignore[misc]
     def frame_for(self, x0: float, x1: float, px: float) -> Frame:
         """What is drawn for a view of [x0, x1] at `px` seconds per pixel, open spans included."""
         frame = self.store.frame(x0, x1, px, self._n_rows)
-        rows, states, t0 = self._open
-        if rows.size:
-            t1 = np.maximum(t0 + px, self._now)
-            for s in np.unique(states):
-                m = states == s
-                idx = min(int(s), N_STATES - 1)
-                frame.rects[idx] = np.concatenate([frame.rects[idx], _rect_rows(t0[m], t1[m], rows[m])])
+        rows, states, t0, t1 = _merged_open(*self._open, self._now, px)
+        for s in np.unique(states):
+            m = states == s
+            idx = min(int(s), N_STATES - 1)
+            frame.rects[idx] = np.concatenate([frame.rects[idx], _rect_rows(t0[m], t1[m], rows[m])])
         return frame
 
     def paint(self, painter: QPainter, *args: Any) -> None:

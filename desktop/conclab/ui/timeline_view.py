@@ -10,188 +10,19 @@ events costs a few frames, not one repaint each.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from conclab.model.run import ModelRun
-from conclab.model.trace import QUEUE_LANE, STATES, Span, state_label
-from conclab.ui.lag_item import LagItem
-from conclab.ui.palette import FREEZE_HEX, NOW_HEX, STATE_HEX, legend_swatch_html, state_index
-from conclab.ui.span_item import ROW_PAD, LaneMap, SpanItem, SpanStore
+from conclab.model.trace import Span, state_label
+from conclab.ui.timeline_section import TimelineSection
 
-ROW_PX = 18
-LAG_PX = 70
-AXIS_PX = 150
 FRAME_MS = 33
 HIT_TOLERANCE_PX = 3.0
-_BUSY_STATES = ("running", "blocking")
-
-
-class _Section:
-    """One model's rows on the shared axis: its plots, items and the spans they index."""
-
-    def __init__(self, model: str, lanes: list[str], max_rows: int, names: dict[int, str]) -> None:
-        self.model = model
-        self.live = False
-        self.names = names
-        self.lanes = LaneMap(lanes, loop_lane=model == "asyncio", max_rows=max_rows)
-        self.queue_row = self.lanes.row_of(QUEUE_LANE) if QUEUE_LANE in lanes else -1
-        self.spans: list[Span] = []
-        self.open_spans: list[Span] = []
-        self._open_queued: list[Span] = []
-        self.queue_spans: list[Span] = []
-        self.queue_store = SpanStore()
-        self.states: set[str] = set()
-        self.item = SpanItem()
-        self.lag_item = LagItem()
-        self.title = pg.LabelItem(justify="left")
-        self.plot = pg.PlotItem()
-        self.lag_plot = pg.PlotItem()
-        self.queue_curve = pg.PlotDataItem()
-        self.now_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen(NOW_HEX, width=2)) for _ in range(2)]
-        self._setup_plots()
-
-    def _setup_plots(self) -> None:
-        for plot in (self.plot, self.lag_plot):
-            plot.setMouseEnabled(x=True, y=False)
-            plot.hideButtons()
-            plot.getAxis("left").setWidth(AXIS_PX)
-            plot.setMenuEnabled(False)
-        self.plot.invertY(True)
-        self.plot.hideAxis("bottom")
-        self.plot.addItem(self.item)
-        self.plot.addItem(self.queue_curve)
-        self.lag_plot.addItem(self.lag_item)
-        self.lag_plot.setLabel("left", "loop lag (ms)")
-        self.lag_plot.setLabel("bottom", "time", units="s")
-        threshold = pg.InfiniteLine(pos=self.lag_item.threshold_ms, angle=0,
-                                    pen=pg.mkPen(FREEZE_HEX, style=Qt.PenStyle.DashLine))
-        self.lag_plot.addItem(threshold)
-        for plot, line in zip((self.plot, self.lag_plot), self.now_lines, strict=True):
-            line.setVisible(False)
-            plot.addItem(line)
-
-    # -- data ---------------------------------------------------------------------------------------
-    def add_spans(self, spans: Iterable[Span]) -> None:
-        rows: list[int] = []
-        states: list[int] = []
-        t0: list[float] = []
-        t1: list[float] = []
-        ids: list[int] = []
-        loop = self.lanes.loop_row
-        for span in spans:
-            self.states.add(span.state)
-            if span.worker == QUEUE_LANE:
-                self._add_queued(span)
-                continue
-            sid = len(self.spans)
-            self.spans.append(span)
-            s = state_index(span.state)
-            rows.append(self.lanes.row_of(span.worker))
-            states.append(s)
-            t0.append(span.t0)
-            t1.append(span.t1)
-            ids.append(sid)
-            if loop >= 0 and span.state in _BUSY_STATES and span.worker.startswith("task"):
-                rows.append(loop)
-                states.append(s)
-                t0.append(span.t0)
-                t1.append(span.t1)
-                ids.append(sid)
-        self.item.append(rows, states, t0, t1, ids)
-
-    def _add_queued(self, span: Span) -> None:
-        if self.queue_row < 0:
-            self.queue_row = self.lanes.row_of(QUEUE_LANE)
-        self.queue_store.append([self.queue_row], [0], [span.t0], [span.t1], [len(self.queue_spans)])
-        self.queue_spans.append(span)
-
-    def set_open(self, spans: list[Span]) -> None:
-        self.open_spans = [s for s in spans if s.worker != QUEUE_LANE]
-        self.states.update(s.state for s in spans)
-        self.item.set_open([self.lanes.row_of(s.worker) for s in self.open_spans],
-                           [state_index(s.state) for s in self.open_spans], [s.t0 for s in self.open_spans])
-        self._open_queued = [s for s in spans if s.worker == QUEUE_LANE]
-        if self._open_queued and self.queue_row < 0:
-            self.queue_row = self.lanes.row_of(QUEUE_LANE)
-
-    def t_end(self) -> float:
-        lag_t = self.lag_item.samples()[0]
-        ends = [self.item.boundingRect().right(), float(lag_t.max(initial=0.0))]
-        ends += [s.t1 for s in self.queue_spans[-1:]] + [self.queue_store.t_max]
-        return max(ends)
-
-    # -- drawing ------------------------------------------------------------------------------------
-    def wrap_title(self, width: float) -> None:
-        """Wrap the title and legend to the view's width, so long legends never widen the scene."""
-        self.title.item.setTextWidth(max(width, 100.0))
-        self.title.updateMin()
-
-    def refresh(self, now: float | None) -> None:
-        n_rows = len(self.lanes)
-        self.item.set_rows(n_rows)
-        if now is not None:
-            self.item.set_now(now)
-            for line in self.now_lines:
-                line.setValue(now)
-                line.setVisible(True)
-        self.item.refresh()
-        self.lag_item.refresh()
-        self._refresh_queue(now)
-        ticks = [(r + 0.5, label) for r, label in enumerate(self.lanes.labels)]
-        self.plot.getAxis("left").setTicks([ticks, []])
-        self.plot.setYRange(0, max(n_rows, 1), padding=0)
-        self.plot.setFixedHeight(max(n_rows, 2) * ROW_PX + 8)
-        self.lag_plot.setYRange(0, max(self.lag_item.max_ms * 1.15, 20.0), padding=0)
-        self.lag_plot.setFixedHeight(LAG_PX + 30)
-        self.title.setText(self._title_html())
-
-    def _refresh_queue(self, now: float | None) -> None:
-        closed, opened = self.queue_spans, self._open_queued
-        if self.queue_row < 0 or not (closed or opened):
-            self.queue_curve.setData([], [])
-            return
-        until = now if now is not None else 0.0
-        starts = [s.t0 for s in closed] + [s.t0 for s in opened]
-        ends = [max(s.t1, s.t0) for s in closed] + [max(until, s.t0) for s in opened]
-        times = np.array(starts + ends)
-        steps = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
-        order = np.lexsort((steps, times))  # at equal times leave before joining: no false peaks
-        depth = np.cumsum(steps[order])
-        peak = max(float(depth.max()), 1.0)
-        base = self.queue_row + 1 - ROW_PAD
-        self.queue_curve.setData(times[order], base - (1 - 2 * ROW_PAD) * depth / peak, stepMode="right",
-                                 fillLevel=base, brush=pg.mkBrush(STATE_HEX["queued"]),
-                                 pen=pg.mkPen(STATE_HEX["queued"]))
-        self.lanes.labels[self.queue_row] = f"queue (max {int(peak)})"
-
-    def _title_html(self) -> str:
-        present = [s for s in STATES if s in self.states]
-        parts = [legend_swatch_html(s, state_label(s, self.model)) for s in present]
-        if self.lag_item.freezes().size:
-            parts.append(f'<span style="color:{FREEZE_HEX}">&#9632;</span>&nbsp;frozen — loop late '
-                         f"by more than {self.lag_item.threshold_ms:.0f} ms")
-        suffix = " (running…)" if self.live else ""
-        return f"<b>{self.model}</b>{suffix} &nbsp;&nbsp; " + " &nbsp; ".join(parts)
-
-    # -- lookup -------------------------------------------------------------------------------------
-    def span_at(self, x: float, row: int, tol: float) -> Span | None:
-        if row == self.queue_row:
-            found = self.queue_store.hit(x, row, tol)
-            return self.queue_spans[found] if found >= 0 else None
-        found = self.item.store.hit(x, row, tol)
-        if found >= 0:
-            return self.spans[found]
-        opened = self.item.hit_open(x, row, tol)
-        return self.open_spans[opened] if opened >= 0 else None
-
-    def task_name(self, task: int) -> str:
-        return self.names.get(task, f"task {task}")
 
 
 class TimelineView(QWidget):
@@ -201,8 +32,8 @@ class TimelineView(QWidget):
         super().__init__(parent)
         self.max_rows = max_rows
         self.redraw_count = 0
-        self._sections: list[_Section] = []
-        self._live: _Section | None = None
+        self._sections: list[TimelineSection] = []
+        self._live: TimelineSection | None = None
         self._now: float | None = None
         self._following = True
         self._dirty = False
@@ -247,15 +78,15 @@ class TimelineView(QWidget):
         self._clear_sections()
         self._redraw()
 
-    def _section_for_run(self, run: ModelRun) -> _Section:
+    def _section_for_run(self, run: ModelRun) -> TimelineSection:
         spans: list[Span] = [Span(*s) for s in run.spans]
         lanes = list(dict.fromkeys(s.worker for s in spans))
-        section = _Section(run.model, lanes, self.max_rows, {t.id: t.name for t in run.tasks})
+        section = TimelineSection(run.model, lanes, self.max_rows, {t.id: t.name for t in run.tasks})
         section.add_spans(spans)
         section.lag_item.append(run.lag)
         return section
 
-    def _add_section(self, section: _Section) -> None:
+    def _add_section(self, section: TimelineSection) -> None:
         row = len(self._sections) * 3
         self._graphics.addItem(section.title, row=row, col=0)
         self._graphics.addItem(section.plot, row=row + 1, col=0)
@@ -279,7 +110,7 @@ class TimelineView(QWidget):
         """Add a section for a run in progress; the `append_*` and `set_*` calls then feed it."""
         if self._live is not None:
             self._live.live = False
-        section = _Section(model, list(lanes_hint or []), self.max_rows, {})
+        section = TimelineSection(model, list(lanes_hint or []), self.max_rows, {})
         section.live = True
         self._add_section(section)
         self._live = section
@@ -293,8 +124,19 @@ class TimelineView(QWidget):
             self._mark_dirty()
 
     def set_open_spans(self, spans: Iterable[Span]) -> None:
+        """Replace the live run's spans in progress; each is drawn from its start to "now"."""
         if self._live is not None:
             self._live.set_open([Span(*s) for s in spans])
+            self._mark_dirty()
+
+    def update_open_spans(self, changes: Iterable[tuple[Hashable, Span | None]]) -> None:
+        """Change only some spans in progress: (key, span) pairs as `Recorder.open_changes` gives them.
+
+        A key is the engine buffer the span belongs to; a span of None means that buffer has nothing in
+        progress any more. Cheaper than `set_open_spans` when thousands are open and few change.
+        """
+        if self._live is not None:
+            self._live.update_open((k, None if s is None else Span(*s)) for k, s in changes)
             self._mark_dirty()
 
     def append_lag(self, samples: Iterable[tuple[float, float]]) -> None:
@@ -400,9 +242,9 @@ class TimelineView(QWidget):
     def span_at_scene(self, scene_pos: QPointF) -> Span | None:
         """The span under a point in the graphics scene, or None."""
         found = self._locate(scene_pos)
-        return found[1] if found else None
+        return found[1][0] if found and found[1] else None
 
-    def _locate(self, scene_pos: QPointF) -> tuple[_Section, Span | None] | None:
+    def _locate(self, scene_pos: QPointF) -> tuple[TimelineSection, tuple[Span, bool] | None] | None:
         for section in self._sections:
             vb = section.plot.getViewBox()
             if not vb.sceneBoundingRect().contains(scene_pos):
@@ -422,9 +264,9 @@ class TimelineView(QWidget):
         found = self._locate(scene_pos)
         if not found or found[1] is None:
             return ""
-        section, span = found
+        section, (span, is_open) = found
         step = "whole task" if span.step < 0 else f"step {span.step + 1}"
-        end = "now" if span in section.open_spans else f"{span.duration * 1000:.1f} ms"
+        end = "now" if is_open else f"{span.duration * 1000:.1f} ms"
         return (f"{section.task_name(span.task)} — {step}\n{state_label(span.state, section.model)}\n"
                 f"start {span.t0 * 1000:.1f} ms · duration {end}\nlane: {span.worker}")
 
