@@ -1,7 +1,7 @@
 """A long session: 200 consecutive runs of a mixed plan under each model, in one process.
 
-After every run the process is back where it started: the same number of threads and of open file
-descriptors. Over the whole session its memory (RSS) grows by at most 20 MB. The processes model
+After every run the process is back where it started: no more threads and no more open file
+descriptors than before it. Over the whole session its memory (RSS) grows by at most 20 MB. The processes model
 makes 40 runs (each starts and stops a pool of worker processes, ~0.3 s apiece here).
 """
 
@@ -28,11 +28,15 @@ def _snapshot(proc: psutil.Process) -> tuple[int, int]:
     return proc.num_threads(), proc.num_fds()
 
 
-async def _settled(proc: psutil.Process, want: tuple[int, int], timeout: float = 2.0) -> tuple[int, int]:
+def _within(now: tuple[int, int], base: tuple[int, int]) -> bool:
+    return now[0] <= base[0] and now[1] <= base[1]
+
+
+async def _settled(proc: psutil.Process, base: tuple[int, int], timeout: float = 2.0) -> tuple[int, int]:
     """Threads end a moment after they are joined in the kernel's view; give that moment, no more."""
     end = time.perf_counter() + timeout
     now = _snapshot(proc)
-    while now != want and time.perf_counter() < end:
+    while not _within(now, base) and time.perf_counter() < end:
         await asyncio.sleep(0.005)
         now = _snapshot(proc)
     return now
@@ -43,7 +47,7 @@ async def _session(rt: Runtime, plan: Plan) -> dict[str, object]:
     for model in RUNS:  # warm up: calibration, the loopback server, imports, allocator pools
         await rt.run(plan, model)
     gc.collect()
-    start = _snapshot(proc)
+    start = base = _snapshot(proc)
     rss0 = proc.memory_info().rss / 2**20
     peak = rss0
     t0 = time.perf_counter()
@@ -51,14 +55,17 @@ async def _session(rt: Runtime, plan: Plan) -> dict[str, object]:
         for i in range(count):
             run = await rt.run(plan, model)
             assert [t.state for t in run.tasks] == ["done"] * plan.task_count, (model, i, run.tasks)
-            after = await _settled(proc, start)
-            assert after == start, f"{model} run {i}: threads/fds {start} -> {after}"
+            after = await _settled(proc, base)
+            assert _within(after, base), f"{model} run {i}: threads/fds {base} -> {after}"
+            # Something from before the session (another test's thread, a collected pipe) may end
+            # meanwhile: the count to come back to is then the lower one.
+            base = (min(base[0], after[0]), min(base[1], after[1]))
             if i % 20 == 0:
                 peak = max(peak, proc.memory_info().rss / 2**20)
     gc.collect()
     rss1 = proc.memory_info().rss / 2**20
     return {"rss0": rss0, "rss1": rss1, "peak": max(peak, rss1), "seconds": time.perf_counter() - t0,
-            "threads_fds": start}
+            "threads_fds": (start, base)}
 
 
 @pytest.mark.timeout(300)
