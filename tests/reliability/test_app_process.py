@@ -67,6 +67,7 @@ def test_window_closed_mid_run_exits_0_quickly(tmp_path: Path) -> None:
     assert code == 0, err
     assert "returned 0" in out
     assert "Traceback" not in err, err
+    print(f"\napp exited {took:.2f} s after its window was closed mid-run")
     assert took < CLOSE_LIMIT_S, f"the app took {took:.2f} s to exit after its window was closed"
     time.sleep(0.3)
     left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
