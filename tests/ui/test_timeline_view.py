@@ -409,3 +409,26 @@ def test_open_rects_merge_per_row_and_state() -> None:
                      (1.5, pad, 0.01, 1 - 2 * pad)]
     assert [tuple(r) for r in np.round(rects[1], 9)] == [(0.4, pad, 0.6, 1 - 2 * pad)]
     assert item.hit_open(0.95, 0) >= 0 and item.hit_open(0.95, 2) == -1
+
+
+def test_set_open_spans_again_with_some_spans_gone_and_some_new(view: TimelineView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view.begin_live("threads", ["thread 1", "thread 2", "thread 3"])
+    a, b = Span(1, 0, "thread 1", "running", 0.1, 0.9), Span(2, 0, "thread 2", "io_wait", 0.2, 0.9)
+    c = Span(3, 0, "thread 3", "ready_wait", 0.3, 0.9)
+    view.set_open_spans([a, b])
+    view.set_now(0.6)
+    qtbot.wait(80)
+    rows = {name: view.lane_labels(0).index(name) + 0.5 for name in ("thread 1", "thread 2", "thread 3")}
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 1"])) == a
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 2"])) == b
+    view.set_open_spans([b, c])  # a ended, c began, b is the same object as before
+    qtbot.wait(80)
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 1"])) is None
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 2"])) == b
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 3"])) == c
+    image = _plot_image(view)
+    assert _count(image, STATE_HEX["running"]) == 0 and _count(image, STATE_HEX["ready_wait"]) > 0
+    view.set_open_spans([Span(*b)])  # equal but a new object: still one bar, no leftovers
+    qtbot.wait(80)
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 3"])) is None
+    assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 2"])) == b

@@ -104,6 +104,7 @@ class TimelineSection:
         self.spans: list[Span] = []
         self.opened = OpenSpanTable()
         self._open_queued: dict[Hashable, Span] = {}
+        self._whole_open: dict[int, Span] | None = None  # the last set_open's spans by id
         self.queue_spans: list[Span] = []
         self._queue_t0: list[float] = []
         self._queue_t1: list[float] = []
@@ -177,13 +178,30 @@ class TimelineSection:
         self._queue_t1.append(max(span.t1, span.t0))
 
     def set_open(self, spans: list[Span]) -> None:
-        """Replace every span in progress."""
-        self.opened.clear()
-        self._open_queued.clear()
-        self.update_open(list(enumerate(spans)))
+        """Replace every span in progress; spans passed again as the same objects cost next to nothing."""
+        fresh = {id(s): s for s in spans}
+        old = self._whole_open
+        if old is None or not fresh.keys() & old.keys():
+            self._clear_open()
+            self._apply_open(fresh.items())
+        else:
+            gone: list[tuple[Hashable, Span | None]] = [(k, None) for k in old.keys() - fresh.keys()]
+            self._apply_open(gone + [(k, s) for k, s in fresh.items() if k not in old])
+        # Holding the spans keeps their ids from being reused while they serve as keys.
+        self._whole_open = fresh
 
     def update_open(self, changes: Iterable[tuple[Hashable, Span | None]]) -> None:
         """Apply per-key changes to the spans in progress (None: the key's span ended)."""
+        if self._whole_open is not None:
+            self._clear_open()
+        self._apply_open(changes)
+
+    def _clear_open(self) -> None:
+        self.opened.clear()
+        self._open_queued.clear()
+        self._whole_open = None
+
+    def _apply_open(self, changes: Iterable[tuple[Hashable, Span | None]]) -> None:
         table: list[tuple[Hashable, Span | None]] = []
         for key, span in changes:
             self._open_queued.pop(key, None)

@@ -124,9 +124,13 @@ class TimelineView(QWidget):
             self._mark_dirty()
 
     def set_open_spans(self, spans: Iterable[Span]) -> None:
-        """Replace the live run's spans in progress; each is drawn from its start to "now"."""
+        """Replace the live run's spans in progress; each is drawn from its start to "now".
+
+        Only the difference from the previous call is applied, by object identity: a caller that
+        passes the same Span objects again (as a replay does) pays only for what changed.
+        """
         if self._live is not None:
-            self._live.set_open([Span(*s) for s in spans])
+            self._live.set_open([s if type(s) is Span else Span(*s) for s in spans])
             self._mark_dirty()
 
     def update_open_spans(self, changes: Iterable[tuple[Hashable, Span | None]]) -> None:
@@ -136,7 +140,7 @@ class TimelineView(QWidget):
         progress any more. Cheaper than `set_open_spans` when thousands are open and few change.
         """
         if self._live is not None:
-            self._live.update_open((k, None if s is None else Span(*s)) for k, s in changes)
+            self._live.update_open((k, s if s is None or type(s) is Span else Span(*s)) for k, s in changes)
             self._mark_dirty()
 
     def append_lag(self, samples: Iterable[tuple[float, float]]) -> None:
