@@ -34,13 +34,23 @@ def load_plan_arg(arg: str) -> Plan:
     from conclab.model.plan_text import parse
 
     text = arg
-    if arg.endswith(".plan") or (len(arg) < 4096 and "\n" not in arg and Path(arg).is_file()):
+    if arg.endswith(".plan") or _is_file(arg):
         path = Path(arg)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read plan file {arg}: {exc}") from None
     return parse(text)
+
+
+def _is_file(arg: str) -> bool:
+    """Whether a PLAN argument names an existing file (plan text can be too long to be a path)."""
+    if "\n" in arg or len(arg) > 4096:
+        return False
+    try:
+        return Path(arg).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def parse_models(arg: str) -> list[str]:

@@ -4,6 +4,7 @@ with its window closed mid-run, exits with status 0 within 2 s and leaves no pro
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -72,3 +73,33 @@ def test_window_closed_mid_run_exits_0_quickly(tmp_path: Path) -> None:
     time.sleep(0.3)
     left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == [], f"processes outlived the app: {left}"
+
+
+def test_sigterm_mid_run_closes_the_app_cleanly(tmp_path: Path) -> None:
+    plan = tmp_path / "long.plan"
+    plan.write_text(PLAN, encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    proc = subprocess.Popen([sys.executable, "-m", "conclab", "--run", "--models", "threads,processes",
+                             str(plan)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        me = psutil.Process(proc.pid)
+        deadline = time.perf_counter() + 30
+        # Wait until the run is really going: the process pool's workers exist.
+        while time.perf_counter() < deadline and len(me.children(recursive=True)) < 3:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        descendants = me.children(recursive=True)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        took = time.perf_counter() - sent
+        _out, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert code == 0, err
+    assert "Traceback" not in err and "QThread: Destroyed" not in err, err
+    assert took < CLOSE_LIMIT_S
+    time.sleep(0.3)
+    assert [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []

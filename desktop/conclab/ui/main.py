@@ -43,8 +43,10 @@ def _parse_args(args: Sequence[str]) -> LaunchOptions:
     ns: argparse.Namespace = p.parse_args(list(args))
     opts = LaunchOptions(run=ns.run, quit_after_run=ns.quit_after_run)
     if ns.plan:
+        from conclab.cli import _is_file
+
         opts.plan_path = Path(ns.plan)
-        if not opts.plan_path.is_file():
+        if not _is_file(ns.plan):
             raise UsageError(f"no such plan file: {ns.plan}")
     if ns.models:
         opts.models = parse_models(ns.models)
@@ -98,6 +100,7 @@ def run_app(args: Sequence[str]) -> int:
                 window.close()
 
             QTimer.singleShot(0, report)
+        _close_on_sigterm(window)
         if opts.run:
             QTimer.singleShot(300, lambda: _scripted_run(window, opts))
         await quit_event.wait()
@@ -132,3 +135,30 @@ def _scripted_run(window: MainWindow, opts: LaunchOptions) -> None:
 
     window.controller.run_finished.connect(after)
     window.controls._on_run_clicked()
+
+
+def _close_on_sigterm(window: MainWindow) -> None:
+    """SIGTERM (a logout, `kill`) closes the window like the close button: the run stops, settings and
+    the plan are kept, the loopback server stops. Python handles signals between bytecodes only, so a
+    timer keeps Python code running on the Qt loop often enough to notice one."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    asked: list[int] = []
+    try:
+        signal.signal(signal.SIGTERM, lambda signum, _frame: asked.append(signum))
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        return
+
+    def poll() -> None:
+        if asked:
+            asked.clear()
+            window.editor.mark_saved()  # no modal question at logout; the plan text stays in settings
+            window.close()
+
+    timer = QTimer(window)
+    timer.setInterval(100)
+    timer.timeout.connect(poll)
+    timer.start()
+    window.closed.connect(timer.stop)

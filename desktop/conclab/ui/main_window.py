@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -332,5 +333,7 @@ class MainWindow(QMainWindow):
         self.run_files.replay.finish()
         self.timeline.close()
         self.statusBar().clearMessage()
+        for dialog in self.findChildren(QDialog):
+            dialog.reject()
         event.accept()
         self.closed.emit()

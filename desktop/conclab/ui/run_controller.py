@@ -47,6 +47,7 @@ class RunController(QObject):
         self._timer.timeout.connect(self._on_frame)
         self._task: asyncio.Task[None] | None = None
         self._active = False
+        self._closed = False
         self._stop: StopToken | None = None
         self._recorder: Recorder | None = None
         self._lag_seen = 0
@@ -62,7 +63,7 @@ class RunController(QObject):
 
     def start(self, plan: Plan, models: list[str], workers: int | None, switch_ms: float | None) -> bool:
         """Start a run; returns False (and emits run_failed) if it cannot start."""
-        if self.running:
+        if self.running or self._closed:
             return False
         try:
             for m in models:
@@ -140,6 +141,7 @@ class RunController(QObject):
 
     def shutdown(self) -> None:
         """Stop any run and the loopback server (called when the app quits)."""
+        self._closed = True
         self.stop()
         self._timer.stop()
         self.runtime.close()
