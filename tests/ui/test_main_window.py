@@ -51,7 +51,8 @@ def _run(loop: qasync.QEventLoop, w: MainWindow, text: str, models: list[str],
     w.controls.set_models(models)
     w.controls.workers.setValue(workers or 0)
     live: list[Span] = []
-    w.controller.live_updated.connect(lambda spans, opened, lag, now: live.extend(spans + opened))
+    w.controller.live_updated.connect(
+        lambda spans, opened, lag, now: live.extend(spans + [c.span for c in opened if c.span]))
     docs: list[RunDocument] = []
     w.controller.run_finished.connect(docs.append)
 

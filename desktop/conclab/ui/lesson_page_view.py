@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from conclab.engines.recorder import OpenChange
 from conclab.model.captions import Caption, captions_for
 from conclab.model.claims import Verdict, evaluate_all
 from conclab.model.lessons import Lesson
@@ -251,10 +252,10 @@ class LessonPageView(QWidget):
         if self._active:
             self.timeline.begin_live(model)
 
-    def _on_live(self, spans: list[Span], opened: list[Span], lag: list[tuple[float, float]], now: float) -> None:
+    def _on_live(self, spans: list[Span], opened: list[OpenChange], lag: list[tuple[float, float]], now: float) -> None:
         if self._active:
             self.timeline.append_spans(spans)
-            self.timeline.set_open_spans(opened)
+            self.timeline.update_open_spans(opened)
             self.timeline.append_lag(lag)
             self.timeline.set_now(now)
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from conclab import APP_NAME
+from conclab.engines.recorder import OpenChange
 from conclab.model.errors import ConclabError
 from conclab.model.examples import Example, load_examples_with_errors
 from conclab.model.fileio import atomic_write_text
@@ -193,9 +194,9 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.statusBar().showMessage(f"running under {', '.join(models)}…")
 
-    def _on_live(self, spans: list[Span], opened: list[Span], lag: list[tuple[float, float]], now: float) -> None:
+    def _on_live(self, spans: list[Span], opened: list[OpenChange], lag: list[tuple[float, float]], now: float) -> None:
         self.timeline.append_spans(spans)
-        self.timeline.set_open_spans(opened)
+        self.timeline.update_open_spans(opened)
         self.timeline.append_lag(lag)
         self.timeline.set_now(now)
 

@@ -30,7 +30,7 @@ class RunController(QObject):
 
     run_started = Signal(list)  # models
     model_started = Signal(str)
-    live_updated = Signal(list, list, list, float)  # new spans, open spans, new lag samples, now
+    live_updated = Signal(list, list, list, float)  # new spans, changed open spans, new lag samples, now
     progress_changed = Signal(int, int, float)  # done, total, elapsed seconds
     model_finished = Signal(object)  # ModelRun
     run_finished = Signal(object)  # RunDocument (possibly partial, when stopped)
@@ -124,7 +124,7 @@ class RunController(QObject):
             self.progress_changed.emit(self._done_before, self._total, elapsed)
             return
         spans: list[Span] = rec.drain()
-        opened = rec.open_spans()
+        opened = rec.open_changes()
         lag = rec.lag[self._lag_seen:]
         self._lag_seen += len(lag)
         self.live_updated.emit(spans, opened, lag, rec.elapsed())
