@@ -96,10 +96,18 @@ def _child_conclab(model: str, n: int) -> dict[str, float]:
     return {"wall_s": out["wall_s"], "lag_p99_ms": out["lag_p99_ms"], "bytes_per_task": out["grown"] / n}
 
 
-async def _plain_gather(n: int) -> float:
+async def _plain_gather(n: int) -> tuple[float, float]:
+    """Wall time and heartbeat p99 lag of plain `asyncio.gather`, with the same 10 ms probe as conclab's."""
+    from conclab.engines.probe import Heartbeat
+    from conclab.model.metrics import lag_metrics
+
+    heartbeat = Heartbeat()
     t0 = perf_counter()
+    heartbeat.start(t0)
     await asyncio.gather(*(asyncio.sleep(SLEEP_S) for _ in range(n)))
-    return perf_counter() - t0
+    elapsed = perf_counter() - t0
+    heartbeat.stop()
+    return elapsed, lag_metrics(heartbeat.samples)["lag_p99_ms"]
 
 
 def _plain_threads(n: int, rss: PeakRss) -> tuple[float, float]:
@@ -115,12 +123,13 @@ def _plain_threads(n: int, rss: PeakRss) -> tuple[float, float]:
 def _child_plain(model: str, n: int) -> dict[str, float]:
     rss = PeakRss()
     rss.start()
+    lag = 0.0
     if model == "asyncio":
-        wall = asyncio.run(_plain_gather(n))
+        wall, lag = asyncio.run(_plain_gather(n))
         grown = rss.stop()
     else:
         wall, grown = _plain_threads(n, rss)
-    return {"wall_s": wall, "bytes_per_task": grown / n}
+    return {"wall_s": wall, "bytes_per_task": grown / n, "lag_p99_ms": lag}
 
 
 def child_main(argv: list[str]) -> int:
@@ -161,8 +170,13 @@ def _scale_rows(model: str, n: int, reps: int) -> list[Row]:
     rows = [ratio_row(f"scale {label}: conclab / plain", a, b, TARGET_RATIO,
                       note=f"{median(a):.2f}s vs {median(b):.2f}s (median)")]
     if model == "asyncio":
+        # The plan's own 100,000 timers fall due in bursts and hold the loop whoever runs them; what
+        # the app adds on top is conclab's p99 lag minus plain asyncio's under the same probe.
         lags = [float(d["lag_p99_ms"]) for d in conclab]
-        rows.append(row(f"scale {label}: heartbeat p99 lag", median(lags), TARGET_LAG_MS, "ms", noise(lags)))
+        plain_lags = [float(d["lag_p99_ms"]) for d in plain]
+        added = [x - y for x, y in zip(lags, plain_lags, strict=True)]
+        rows.append(row(f"scale {label}: heartbeat p99 lag added by the app", median(added), TARGET_LAG_MS, "ms",
+                        noise(added), note=f"conclab {median(lags):.0f} ms vs plain {median(plain_lags):.0f} ms"))
     for name, data in (("conclab", conclab), ("plain", plain)):
         per = [float(d["bytes_per_task"]) / 1024 for d in data]
         rows.append(row(f"scale {label}: memory per task, {name}", median(per), None, "KiB", noise(per)))
