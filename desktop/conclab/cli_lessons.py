@@ -41,18 +41,6 @@ def lesson_verdicts(lesson: Lesson, runs: Sequence[ModelRun], machine: dict[str,
     return evaluate_all(lesson.claims, {r.model: r.metrics for r in runs}, machine)
 
 
-def _batches(lesson: Lesson) -> list[tuple[list[str], int | None]]:
-    """Consecutive models that share a worker count run together; a lesson may set one per model."""
-    out: list[tuple[list[str], int | None]] = []
-    for model in lesson.models:
-        workers = lesson.workers_for(model)
-        if out and out[-1][1] == workers:
-            out[-1][0].append(model)
-        else:
-            out.append(([model], workers))
-    return out
-
-
 def run_lesson(lesson: Lesson) -> RunDocument:
     """Run the lesson's plan headless under its models and workers, at its switch interval."""
     from conclab.engines.headless import run_plan
@@ -65,7 +53,7 @@ def run_lesson(lesson: Lesson) -> RunDocument:
     if lesson.switch_interval_ms is not None:
         sys.setswitchinterval(lesson.switch_interval_ms / 1000)
     try:
-        docs = [run_plan(plan, models, workers) for models, workers in _batches(lesson)]
+        docs = [run_plan(plan, models, workers) for models, workers in lesson.batches()]
     finally:
         sys.setswitchinterval(old_switch)
     first = docs[0]

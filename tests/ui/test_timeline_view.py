@@ -191,7 +191,7 @@ def test_throttle_coalesces_many_appends(view: TimelineView, qtbot) -> None:  # 
         view.set_now(i * 0.001)
     qtbot.wait(150)
     redraws = view.redraw_count - before
-    assert 1 <= redraws <= 10
+    assert 0 < redraws <= 10
     assert view.lane_labels(0) == ["thread 1", "thread 2", "thread 3", "thread 4"]
     # once nothing changes the frame timer stops
     qtbot.waitUntil(lambda: not any(t.isActive() for t in view.findChildren(QTimer)), timeout=1000)

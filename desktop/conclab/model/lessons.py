@@ -98,6 +98,17 @@ class Lesson:
             return self.workers.get(model)
         return self.workers
 
+    def batches(self) -> list[tuple[list[str], int | None]]:
+        """Consecutive models that share a worker count run together, as one multi-model run."""
+        out: list[tuple[list[str], int | None]] = []
+        for model in self.models:
+            workers = self.workers_for(model)
+            if out and out[-1][1] == workers:
+                out[-1][0].append(model)
+            else:
+                out.append(([model], workers))
+        return out
+
     def plan(self) -> Plan:
         """The lesson's plan, parsed from its text."""
         return parse(self.plan_text)

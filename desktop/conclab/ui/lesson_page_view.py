@@ -50,18 +50,6 @@ def verdict_text(verdict: Verdict) -> str:
     return f"{verdict.mark} {verdict.sentence}"
 
 
-def lesson_batches(lesson: Lesson) -> list[Batch]:
-    """Consecutive models sharing a worker count run in one batch."""
-    out: list[Batch] = []
-    for model in lesson.models:
-        workers = lesson.workers_for(model)
-        if out and out[-1][1] == workers:
-            out[-1][0].append(model)
-        else:
-            out.append(([model], workers))
-    return out
-
-
 def _label(parent: QWidget, name: str = "") -> QLabel:
     label = QLabel("", parent)
     label.setWordWrap(True)
@@ -223,7 +211,7 @@ class LessonPageView(QWidget):
         """Run the lesson's plan under its models; False when it cannot start now."""
         if not self.can_run() or self._lesson is None:
             return False
-        self._batches = lesson_batches(self._lesson)
+        self._batches = self._lesson.batches()
         self._runs = []
         self._halted = False
         self._active = True
