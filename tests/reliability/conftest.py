@@ -12,25 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.ui.conftest import leaks, qloop
+from tests.ui.conftest import fail_on_leaks, qloop, store, window
 
-__all__ = ["qloop"]
+__all__ = ["qloop", "store", "window"]
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield
-    module = getattr(item, "module", None)
-    if not getattr(module, "LEAK_GUARD", False):
-        return
-    problems = leaks()
-    if problems:
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            for w in app.topLevelWidgets():
-                w.close()
-                w.deleteLater()
-            app.processEvents()
-        pytest.fail("leak guard: " + "; ".join(problems), pytrace=False)
+    if getattr(getattr(item, "module", None), "LEAK_GUARD", False):
+        fail_on_leaks()

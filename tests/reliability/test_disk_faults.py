@@ -25,6 +25,7 @@ from conclab.model.fileio import WriteError, atomic_write_text
 from conclab.model.plan_text import parse
 from conclab.ui.export_dialog import ExportDialog
 from conclab.ui.main_window import MainWindow
+from tests.ui.conftest import can_write
 
 LEAK_GUARD = True
 OLD = "previous content\n"
@@ -75,16 +76,6 @@ def read_only(tmp_path: Path) -> Iterator[Path]:
     folder.chmod(0o700)
 
 
-def _root_can_write(folder: Path) -> bool:
-    """root ignores folder permissions: then a read-only file system (EROFS) stands in for the folder."""
-    try:
-        (folder / ".probe").write_text("x")
-    except OSError:
-        return False
-    (folder / ".probe").unlink()
-    return True
-
-
 def _leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
 
@@ -101,7 +92,7 @@ def test_atomic_write_on_a_full_disk_keeps_the_old_file(tmp_path: Path, disk_ful
 def test_atomic_write_into_a_missing_or_read_only_folder(tmp_path: Path, read_only: Path) -> None:
     with pytest.raises(WriteError, match="could not write"):
         atomic_write_text(tmp_path / "no-such-dir" / "x.plan", "x")
-    if not _root_can_write(read_only):
+    if not can_write(read_only):  # root ignores folder permissions: EROFS stands in
         with pytest.raises(WriteError, match="Permission denied"):
             atomic_write_text(read_only / "out.plan", "new")
         assert (read_only / "out.plan").read_text() == OLD
@@ -180,7 +171,7 @@ def _erofs(*_a: object, **_k: object) -> None:
 def test_window_save_into_a_read_only_folder(window: tuple[MainWindow, list[str]], read_only: Path,
                                              qloop: qasync.QEventLoop, monkeypatch: pytest.MonkeyPatch) -> None:
     w, shown = window
-    if not _root_can_write(read_only):
+    if not can_write(read_only):  # root ignores folder permissions: EROFS stands in
         assert not w.save_plan(read_only / "out.plan")
         assert "could not write" in shown[-1] and "Permission denied" in shown[-1]
     # A read-only file system refuses even root: creating the temporary file fails.

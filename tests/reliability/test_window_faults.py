@@ -46,25 +46,6 @@ def _app_quits_like_the_real_one(qapp: QApplication) -> Iterator[None]:
     qapp.setQuitOnLastWindowClosed(before)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> Iterator[MainWindow]:
-    w = MainWindow(store)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.controller.running:
-        w.controller.stop()
-        qloop.run_until_complete(w.controller.wait())
-    w.editor.mark_saved()
-    w.close()
-    qloop.run_until_complete(asyncio.sleep(0.05))
-
-
 async def _until(cond: Callable[[], bool], timeout: float) -> bool:
     end = perf_counter() + timeout
     while not cond():

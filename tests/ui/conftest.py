@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from conclab.ui.main_window import MainWindow
 from conclab.ui.qt_runtime import running_qthreads
 
 
@@ -63,12 +66,11 @@ def leaks() -> list[str]:
     return found
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    yield
+def fail_on_leaks() -> None:
+    """Fail the current test if it left anything behind (after cleaning up, so one leak does not
+    cascade into every later test)."""
     problems = leaks()
     if problems:
-        # Clean up so one leak does not cascade into every later test, then fail this one.
         app = QApplication.instance()
         if isinstance(app, QApplication):
             for w in app.topLevelWidgets():
@@ -76,3 +78,40 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 w.deleteLater()
             app.processEvents()
         pytest.fail("leak guard: " + "; ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> QSettings:
+    """A settings store of the test's own."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> Iterator[MainWindow]:
+    """A shown main window; whatever the test left running is stopped and the window closed after."""
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.controller.running:
+        w.controller.stop()
+        qloop.run_until_complete(w.controller.wait())
+    w.editor.mark_saved()
+    w.close()
+    qloop.run_until_complete(asyncio.sleep(0.05))
+
+
+def can_write(folder: Path) -> bool:
+    """Whether files can be created in `folder` (root ignores folder permissions)."""
+    try:
+        (folder / ".probe").write_text("x")
+    except OSError:
+        return False
+    (folder / ".probe").unlink()
+    return True
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    fail_on_leaks()

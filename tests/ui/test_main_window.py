@@ -16,32 +16,13 @@ from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
 from conclab.ui.main_window import DEFAULT_PLAN, MainWindow
-from tests.ui.conftest import leaks
+from tests.ui.conftest import can_write, leaks
 
 
 @pytest.fixture(autouse=True)
 def _no_modal_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A modal question would block the test run; closing a test window discards its edits."""
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Discard)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> MainWindow:
-    w = MainWindow(store)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    if w.controller.running:
-        w.controller.stop()
-        qloop.run_until_complete(w.controller.wait())
-    w.editor.mark_saved()
-    w.close()
-    qloop.run_until_complete(asyncio.sleep(0.05))
 
 
 def _run(loop: qasync.QEventLoop, w: MainWindow, text: str, models: list[str],
@@ -225,20 +206,11 @@ def test_open_and_save_plan_files(window: MainWindow, tmp_path: Path, monkeypatc
     ro.chmod(0o500)
     try:
         target = ro / "x.plan"
-        if not _writable(ro):
+        if not can_write(ro):
             assert not window.save_plan(target)
             assert "could not write" in shown[-1]
     finally:
         ro.chmod(0o700)
-
-
-def _writable(folder: Path) -> bool:
-    try:
-        (folder / ".probe").write_text("x")
-    except OSError:
-        return False
-    (folder / ".probe").unlink()
-    return True
 
 
 def test_unsaved_changes_are_asked_about_on_close(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
