@@ -11,11 +11,11 @@ import asyncio
 from time import perf_counter
 
 from conclab.engines import sync_task, work
-from conclab.engines.context import RunContext, RunEvent, settle_threadsafe
+from conclab.engines.context import RunContext, RunEvent, cancel_on_stop, settle_threadsafe
 from conclab.engines.pool import WorkerPool
 from conclab.engines.procpool import ProcessWorkers
 from conclab.engines.recorder import Lane
-from conclab.engines.stop import Cancelled
+from conclab.engines.stop import Cancelled, StepError
 from conclab.model.plan import Step, TaskSpec
 
 OFFLOAD_THREADS = 8
@@ -51,7 +51,7 @@ async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, 
             raise ConnectionError("the loopback server closed the connection")
     except OSError as exc:
         lane.add(task, index, "io_wait", t0, perf_counter())
-        raise ConnectionError(work.describe_net_error(exc)) from exc
+        raise StepError(work.describe_net_error(exc)) from exc
     finally:
         lane.open = None
         if writer is not None:
@@ -119,7 +119,7 @@ class AsyncioEngine:
         except (Cancelled, asyncio.CancelledError):
             ctx.finish(task, "cancelled")
         except Exception as exc:
-            ctx.finish(task, "failed", f"{type(exc).__name__}: {exc}")
+            ctx.fail(task, exc)
 
     async def _steps(self, ctx: RunContext, task: TaskSpec, lane: Lane) -> None:
         for i, step in enumerate(task.steps):
@@ -141,7 +141,7 @@ class AsyncioEngine:
                 await _sleep(lane, task.id, i, step.duration_s)
             elif step.kind == "net":
                 if ctx.addr is None:
-                    raise ConnectionError("no loopback server is running for net steps")
+                    raise StepError("no loopback server is running for net steps")
                 await _net(lane, task.id, i, step.duration_s, ctx.addr)
             else:
                 # block, cpu and hash run right here on the loop: that is the point being shown.
@@ -150,14 +150,8 @@ class AsyncioEngine:
 
     async def run(self, ctx: RunContext) -> None:
         sem = asyncio.Semaphore(self.workers) if self.workers else None
-        loop = asyncio.get_running_loop()
         coros: list[asyncio.Future[None]] = []
-
-        def cancel_all() -> None:
-            for c in coros:
-                c.cancel()
-
-        ctx.stop.on_set(lambda: loop.call_soon_threadsafe(cancel_all))
+        cancel_on_stop(ctx, coros)
         for i, t in enumerate(ctx.tasks):
             coros.append(asyncio.ensure_future(self._task(ctx, t, sem)))
             if i % START_BATCH == START_BATCH - 1:
@@ -165,12 +159,14 @@ class AsyncioEngine:
                 # (and the window) for seconds; each batch's first steps run before the next is made.
                 await asyncio.sleep(0)
                 if ctx.stop.is_set():
-                    break
-        if ctx.stop.is_set():
-            cancel_all()
-            ctx.cancel_unfinished()
+                    break  # tasks never started are counted as cancelled by the runtime
         if coros:
             await asyncio.gather(*coros, return_exceptions=True)
+
+    @property
+    def children(self) -> ProcessWorkers | None:
+        """The process workers of `in process` offloads, if the plan has any."""
+        return self._procs
 
     def teardown(self) -> None:
         if self._threads is not None:

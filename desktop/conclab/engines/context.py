@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 
 from conclab.engines.calibrate import Calibration
 from conclab.engines.recorder import Recorder
-from conclab.engines.stop import StopToken
+from conclab.engines.stop import StopToken, failure_text
 from conclab.model.plan import TaskSpec
 from conclab.model.run import TaskOutcome
 
@@ -60,6 +60,17 @@ class ThreadHandle(Protocol):
 ThreadFactory = Callable[[Callable[[], None], str], ThreadHandle]
 
 
+def cancel_on_stop(ctx: RunContext, futures: list[asyncio.Future[None]]) -> None:
+    """When the run is stopped, cancel every future in `futures` (the list as it is by then)."""
+    loop = asyncio.get_running_loop()
+
+    def cancel_all() -> None:
+        for f in futures:
+            f.cancel()
+
+    ctx.stop.on_set(lambda: loop.call_soon_threadsafe(cancel_all))
+
+
 def plain_thread_factory(target: Callable[[], None], name: str) -> ThreadHandle:
     """The command line's factory: ordinary daemon threads."""
     return threading.Thread(target=target, name=name, daemon=True)
@@ -87,6 +98,10 @@ class RunContext:
             self.outcomes[task.id] = TaskOutcome(task.id, task.name, state, error)
             self.recorder.done.append(task.id)
         self.sink(RunEvent("finished", task.id, state, error))
+
+    def fail(self, task: TaskSpec, exc: BaseException) -> None:
+        """A task failed: its outcome carries the error as the user should read it."""
+        self.finish(task, "failed", failure_text(exc))
 
     def cancel_unfinished(self) -> None:
         for t in self.tasks:

@@ -22,9 +22,9 @@ from typing import Any
 
 from conclab.engines import sync_task
 from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
-from conclab.engines.context import RunContext, RunEvent
+from conclab.engines.context import RunContext, RunEvent, cancel_on_stop
 from conclab.engines.recorder import Lane
-from conclab.engines.stop import Cancelled
+from conclab.engines.stop import Cancelled, StepError, failure_text
 from conclab.model.plan import Step, TaskSpec
 from conclab.model.trace import QUEUE_LANE
 
@@ -107,7 +107,7 @@ def child_job(
     except Cancelled:
         state = "cancelled"
     except Exception as exc:
-        state, error = "failed", f"{type(exc).__name__}: {exc}"
+        state, error = "failed", failure_text(exc)
     cpu1, ctx1 = _usage()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource is not None else 0.0
     return os.getpid(), start, lane.spans, state, error, cpu1 - cpu0, ctx1 - ctx0, rss
@@ -174,7 +174,7 @@ class ProcessWorkers:
             fut = loop.run_in_executor(self._exec, child_job, task.id, steps, first_index, ctx.addr,
                                        ctx.calibration is not None)
         except BrokenExecutor as exc:
-            raise RuntimeError(await self._broken_message()) from exc
+            raise StepError(await self._broken_message()) from exc
         except RuntimeError as exc:  # the pool was shut down: a stop came first
             raise Cancelled from exc
         try:
@@ -182,7 +182,7 @@ class ProcessWorkers:
         except (CancelledError, asyncio.CancelledError) as exc:
             raise Cancelled from exc
         except BrokenExecutor as exc:
-            raise RuntimeError(await self._broken_message()) from exc
+            raise StepError(await self._broken_message()) from exc
         self.child_cpu_s += cpu_s
         self.child_ctx += nctx
         self.child_rss_mb[pid] = max(self.child_rss_mb.get(pid, 0.0), rss)
@@ -193,7 +193,7 @@ class ProcessWorkers:
         if state == "cancelled":
             raise Cancelled
         if state == "failed":
-            raise RuntimeError(error or "failed")
+            raise StepError(error or "failed")
 
     async def _broken_message(self) -> str:
         """Which worker died and how (the pool fails every task it holds, not just the dead one's)."""
@@ -273,18 +273,11 @@ class ProcessEngine:
         except (Cancelled, asyncio.CancelledError):
             ctx.finish(task, "cancelled")
         except Exception as exc:
-            ctx.finish(task, "failed", f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError)
-                       else str(exc))
+            ctx.fail(task, exc)
 
     async def run(self, ctx: RunContext) -> None:
-        coros = [asyncio.ensure_future(self._one(ctx, t)) for t in ctx.tasks]
-        loop = asyncio.get_running_loop()
-
-        def cancel_all() -> None:
-            for c in coros:
-                c.cancel()
-
-        ctx.stop.on_set(lambda: loop.call_soon_threadsafe(cancel_all))
+        coros: list[asyncio.Future[None]] = [asyncio.ensure_future(self._one(ctx, t)) for t in ctx.tasks]
+        cancel_on_stop(ctx, coros)
         if coros:
             await asyncio.gather(*coros, return_exceptions=True)
 

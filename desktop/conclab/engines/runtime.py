@@ -225,7 +225,7 @@ class Runtime:
 
 def _children_of(engine: Any) -> Any:
     """The process workers of an engine that has them (their CPU time and memory count too)."""
-    return getattr(engine, "children", None) or getattr(engine, "_procs", None)
+    return getattr(engine, "children", None)
 
 
 def _ignore(_event: RunEvent) -> None:

@@ -11,6 +11,15 @@ class Cancelled(Exception):
     """Raised inside a step body when its run has been stopped."""
 
 
+class StepError(Exception):
+    """A step failed, with a message written for the user (no exception type name needed)."""
+
+
+def failure_text(exc: BaseException) -> str:
+    """How a task's failure reads: our own messages as they are, anything else with its type."""
+    return str(exc) if isinstance(exc, StepError) else f"{type(exc).__name__}: {exc}"
+
+
 class StopFlag(Protocol):
     """What a step body needs from a stop token: a cheap check and an interruptible wait."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from conclab.engines import work
 from conclab.engines.calibrate import Calibration
 from conclab.engines.recorder import Lane
-from conclab.engines.stop import StopFlag
+from conclab.engines.stop import StepError, StopFlag
 from conclab.model.plan import Step
 
 
@@ -22,7 +22,7 @@ def run_step(
         work.wait(lane, task, index, secs, stop, state=block_state)
     elif kind == "net":
         if addr is None:
-            raise ConnectionError("no loopback server is running for net steps")
+            raise StepError("no loopback server is running for net steps")
         work.net(lane, task, index, secs, addr, stop)
     elif kind == "cpu":
         assert cal is not None

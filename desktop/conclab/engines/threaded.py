@@ -59,7 +59,7 @@ class ThreadedEngine:
                 except Cancelled:
                     ctx.finish(task, "cancelled")
                 except Exception as exc:
-                    ctx.finish(task, "failed", f"{type(exc).__name__}: {exc}")
+                    ctx.fail(task, exc)
                 finally:
                     one_done()
 

@@ -13,7 +13,7 @@ from time import perf_counter
 
 from conclab.engines.calibrate import Calibration, hash_bytes, spin
 from conclab.engines.recorder import Lane
-from conclab.engines.stop import Cancelled, StopFlag
+from conclab.engines.stop import Cancelled, StepError, StopFlag
 
 # A quantum longer than its expected time by this much counts as a wait, not as slow work.
 GAP_S = 0.0005
@@ -151,7 +151,7 @@ def net(
     except OSError as exc:
         lane.add(task, step, "io_wait", t0, perf_counter())
         lane.open = None
-        raise ConnectionError(describe_net_error(exc)) from exc
+        raise StepError(describe_net_error(exc)) from exc
     record_round_trip(lane, task, step, t0, connected, buf, perf_counter())
     lane.open = None
 
@@ -192,5 +192,5 @@ def parse_reply(buf: bytes) -> tuple[float, float]:
     try:
         accepted, sent = (float(x) for x in line.split())
     except ValueError as exc:
-        raise ConnectionError(f"the loopback server answered {line[:40]!r}") from exc
+        raise StepError(f"net step failed: the loopback server answered {line[:40]!r}") from exc
     return accepted, sent
