@@ -8,6 +8,7 @@ kept out of `wall_s`, so models compare on their work.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -61,6 +62,16 @@ def young_gc_only() -> Iterator[None]:
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
+
+
+@functools.cache
+def _recording_overhead() -> float:
+    return work.measure_overhead(get_calibration())
+
+
+def _calibrated() -> tuple[Calibration, float]:
+    """The work rates and what recording costs on cpu work: measured once per process, like calibration."""
+    return get_calibration(), _recording_overhead()
 
 
 class RunError(ConclabError):
@@ -131,9 +142,7 @@ class Runtime:
         """Calibrate and start the loopback server if the plan needs them (measured as start-up)."""
         kinds = plan.kinds()
         if kinds & {"cpu", "hash"} and self.calibration is None:
-            self.calibration = await self._in_thread(get_calibration)
-            cal = self.calibration
-            self.recording_overhead = await self._in_thread(lambda: work.measure_overhead(cal))
+            self.calibration, self.recording_overhead = await self._in_thread(_calibrated)
         if "net" in kinds and not self.server.alive:
             try:
                 await self._in_thread(self.server.start)
