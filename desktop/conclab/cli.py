@@ -34,7 +34,7 @@ def load_plan_arg(arg: str) -> Plan:
     from conclab.model.plan_text import parse
 
     text = arg
-    if arg.endswith(".plan") or _is_file(arg):
+    if arg.endswith(".plan") or is_plan_file(arg):
         path = Path(arg)
         try:
             text = path.read_text(encoding="utf-8")
@@ -43,7 +43,7 @@ def load_plan_arg(arg: str) -> Plan:
     return parse(text)
 
 
-def _is_file(arg: str) -> bool:
+def is_plan_file(arg: str) -> bool:
     """Whether a PLAN argument names an existing file (plan text can be too long to be a path)."""
     if "\n" in arg or len(arg) > 4096:
         return False

@@ -43,10 +43,10 @@ def _parse_args(args: Sequence[str]) -> LaunchOptions:
     ns: argparse.Namespace = p.parse_args(list(args))
     opts = LaunchOptions(run=ns.run, quit_after_run=ns.quit_after_run)
     if ns.plan:
-        from conclab.cli import _is_file
+        from conclab.cli import is_plan_file
 
         opts.plan_path = Path(ns.plan)
-        if not _is_file(ns.plan):
+        if not is_plan_file(ns.plan):
             raise UsageError(f"no such plan file: {ns.plan}")
     if ns.models:
         opts.models = parse_models(ns.models)
@@ -134,7 +134,7 @@ def _scripted_run(window: MainWindow, opts: LaunchOptions) -> None:
         QTimer.singleShot(500, finish)
 
     window.controller.run_finished.connect(after)
-    window.controls._on_run_clicked()
+    window.controls.request_run()
 
 
 def _close_on_sigterm(window: MainWindow) -> None:

@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
     # -- running ----------------------------------------------------------------------------
     def _on_run_shortcut(self) -> None:
         if not self.controller.running:
-            self.controls._on_run_clicked()
+            self.controls.request_run()
 
     def _on_run_requested(self, models: list[str], workers: int | None, switch_ms: float) -> None:
         self.editor.flush()
@@ -224,7 +224,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
-        QMessageBox.warning(self, APP_NAME, message) if not self._closing and self.isVisible() else None
+        if not self._closing and self.isVisible():
+            QMessageBox.warning(self, APP_NAME, message)
 
     # -- files --------------------------------------------------------------------------------
     def _update_title(self) -> None:

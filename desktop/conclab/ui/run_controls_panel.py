@@ -66,7 +66,7 @@ class RunControlsPanel(QWidget):
         self.run_button = QPushButton("▶ Run", self)
         self.run_button.setToolTip("Run the plan under every chosen model, one after another (Ctrl+R)")
         self.run_button.setAccessibleName("run")
-        self.run_button.clicked.connect(self._on_run_clicked)
+        self.run_button.clicked.connect(self.request_run)
         self.stop_button = QPushButton("■ Stop", self)
         self.stop_button.setToolTip("Stop the run (Esc)")
         self.stop_button.setAccessibleName("stop")
@@ -95,5 +95,6 @@ class RunControlsPanel(QWidget):
         if not self.stop_button.isEnabled():
             self.run_button.setEnabled(bool(self.models()))
 
-    def _on_run_clicked(self) -> None:
+    def request_run(self) -> None:
+        """Ask for a run with the current choices (the Run button and Ctrl+R)."""
         self.run_requested.emit(self.models(), self.worker_count(), self.switch_ms.value())
