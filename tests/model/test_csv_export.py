@@ -19,7 +19,8 @@ def test_header_and_one_row_per_span() -> None:
     doc = two_run_doc()
     text = to_csv(doc)
     assert text.splitlines()[0] == ",".join(HEADER)
-    assert HEADER == ("model", "task", "task_name", "step", "worker", "state", "t0_s", "t1_s", "duration_s")
+    assert HEADER == ("model", "task", "task_name", "step", "worker", "state", "cause", "t0_s", "t1_s",
+                      "duration_s")
     assert len(_rows(text)) == sum(len(r.spans) for r in doc.runs)
 
 

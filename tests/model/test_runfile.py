@@ -209,3 +209,32 @@ def test_broken_span_columns_name_the_place(mutate: Any, fragment: str) -> None:
     data = json.loads(dumps(two_run_doc(), columns=True))
     mutate(data["runs"][0]["span_columns"])
     assert fragment in _message(data)
+
+
+def test_causes_lane_kinds_and_python_round_trip_in_both_span_forms() -> None:
+    from conclab.model.trace import Cause, LaneKind
+
+    spans = [Span(0, 0, "thread 1", "running", 0.0, 0.1),
+             Span(0, 0, "thread 1", "ready_wait", 0.1, 0.2, Cause.CORE),
+             Span(1, 0, "thread 2", "ready_wait", 0.1, 0.15, Cause.GIL)]
+    python = {"version": "3.13.0", "implementation": "CPython", "gil_enabled": True, "free_threaded": False,
+              "executable": "/usr/bin/python3.13"}
+    run = ModelRun("threads", 2, {**metrics(0.2), "window_lag_p99_ms": 12.5},
+                   [TaskOutcome(0, "a", "done"), TaskOutcome(1, "b", "done")], spans,
+                   lanes={"thread 1": LaneKind.WORKER, "thread 2": LaneKind.WORKER}, python=python)
+    doc = RunDocument("2x cpu 100ms", MACHINE, {}, [run])
+    for columns in (False, True):
+        back = loads(dumps(doc, columns=columns)).runs[0]
+        assert [s.cause for s in back.spans] == ["", "core", "gil"]
+        assert back.lanes == {"thread 1": LaneKind.WORKER, "thread 2": LaneKind.WORKER}
+        assert back.python == python
+        assert back.metrics["window_lag_p99_ms"] == 12.5
+
+
+def test_an_unknown_cause_is_named() -> None:
+    import json
+
+    data = json.loads(dumps(two_run_doc(), columns=False))
+    data["runs"][0]["spans"][0]["cause"] = "gremlins"
+    with pytest.raises(FormatError, match="cause"):
+        loads(json.dumps(data))

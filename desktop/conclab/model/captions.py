@@ -34,7 +34,7 @@ class Caption:
 
 
 def _spans(run: ModelRun) -> list[Span]:
-    return [s if isinstance(s, Span) else Span(*s) for s in run.spans]
+    return list(run.spans)
 
 
 def _names(run: ModelRun) -> dict[int, str]:

@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from conclab.model.run import ModelRun, RunDocument
-from conclab.model.trace import Span
 
 LAG_COUNTER = "loop lag (ms)"
 US_PER_S = 1_000_000
@@ -32,19 +31,22 @@ def run_events(run: ModelRun, pid: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = [_meta("process_name", pid, 0, label),
                                     {"name": "process_sort_index", "ph": "M", "pid": pid, "tid": 0,
                                      "args": {"sort_index": pid}}]
-    names = {t.id: t.name for t in run.tasks}
-    spans = [Span(*s) for s in run.spans]
+    names = run.task_names()
+    spans = run.spans
     tids: dict[str, int] = {}
     for span in spans:
         if span.worker not in tids:
             tids[span.worker] = tid = len(tids) + 1
             events.append(_meta("thread_name", pid, tid, span.worker))
     for span in spans:
+        args: dict[str, Any] = {"task": names.get(span.task, f"task {span.task}"), "task_id": span.task,
+                                "step": span.step}
+        if span.cause:
+            args["cause"] = str(span.cause)
         events.append({
-            "name": span.state, "cat": run.model, "ph": "X", "pid": pid, "tid": tids[span.worker],
+            "name": str(span.state), "cat": run.model, "ph": "X", "pid": pid, "tid": tids[span.worker],
             "ts": _us(span.t0), "dur": round(_us(span.t1) - _us(span.t0), 3),
-            "args": {"task": names.get(span.task, f"task {span.task}"), "task_id": span.task,
-                     "step": span.step},
+            "args": args,
         })
     for t, late in run.lag:
         events.append({"name": LAG_COUNTER, "ph": "C", "pid": pid, "tid": 0, "ts": _us(t),

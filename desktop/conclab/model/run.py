@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from conclab.model.trace import LaneKind, Span, lane_kind_of
+
 METRIC_KEYS: tuple[str, ...] = (
     "wall_s", "serial_s", "critical_s", "speedup", "efficiency", "cpu_s", "cores_used",
     "ready_wait_s", "lag_p50_ms", "lag_p99_ms", "lag_max_ms", "frozen_s", "ctx_switches",
@@ -28,15 +30,26 @@ class TaskOutcome:
 class ModelRun:
     """One plan run under one model: its metrics, task outcomes, spans and main-loop lag samples.
 
-    `spans` hold Span tuples; `lag` holds (t, late_s) heartbeat samples, both relative to the run's start.
+    Spans and lag samples are relative to the run's start. `lanes` names every lane and its kind, in
+    the order the lanes were made; `python` says which interpreter ran it (see `python_info`).
     """
 
     model: str
     workers: int
     metrics: dict[str, float]
     tasks: list[TaskOutcome]
-    spans: list[Any]
+    spans: list[Span]
     lag: list[tuple[float, float]] = field(default_factory=list)
+    lanes: dict[str, LaneKind] = field(default_factory=dict)
+    python: dict[str, Any] = field(default_factory=dict)
+
+    def lane_kind(self, name: str) -> LaneKind:
+        """The kind of a lane (older files carry none: it is then told from the name)."""
+        kind = self.lanes.get(name)
+        return kind if kind is not None else lane_kind_of(name)
+
+    def task_names(self) -> dict[int, str]:
+        return {t.id: t.name for t in self.tasks}
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """The `conclab.run/1` document: a run written as JSON and read back, strictly validated.
 
-Spans are written as a list of objects (`{"task", "step", "worker", "state", "t0", "t1"}`) — the form
-`conclab run --json` documents. Runs past `COLUMNS_ABOVE` spans are written in a columnar form under
-`span_columns` instead (lane and state tables, integer microseconds), about a third of the size and
-several times faster to read; readers accept both. Reading never evaluates anything: every key and
-type is checked, and anything else is a `FormatError` naming where the problem is.
+Spans are written as a list of objects (`{"task", "step", "worker", "state", "t0", "t1"}`, plus
+`"cause"` on a ready wait whose cause was measured) — the form `conclab run --json` documents. Runs
+past `COLUMNS_ABOVE` spans are written in a columnar form under `span_columns` instead (lane, state
+and cause tables, integer microseconds), about a third of the size and several times faster to read;
+readers accept both. A run also names its lanes' kinds and the Python that ran it. Reading never
+evaluates anything: every key and type is checked, and anything else is a `FormatError` naming where
+the problem is.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from conclab.model.errors import FormatError
 from conclab.model.run import METRIC_KEYS, TASK_STATES, ModelRun, RunDocument, TaskOutcome
-from conclab.model.trace import MODELS, STATES, Span
+from conclab.model.trace import CAUSES, MODELS, STATES, LaneKind, Span
 
 SCHEMA = "conclab.run/1"
 MAX_FILE_BYTES = 512 * 2**20
 COLUMNS_ABOVE = 50_000
 MAX_TIME_S = 1e6
+_METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
 
 
 @contextmanager
@@ -38,19 +42,28 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _span_objects(spans: list[Any]) -> list[dict[str, Any]]:
-    return [{"task": s.task, "step": s.step, "worker": s.worker, "state": s.state,
-             "t0": round(s.t0, 7), "t1": round(s.t1, 7)} for s in spans]
+def _span_objects(spans: list[Span]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for s in spans:
+        obj: dict[str, Any] = {"task": s.task, "step": s.step, "worker": s.worker, "state": str(s.state),
+                               "t0": round(s.t0, 7), "t1": round(s.t1, 7)}
+        if s.cause:
+            obj["cause"] = str(s.cause)
+        out.append(obj)
+    return out
 
 
-def _span_columns(spans: list[Any]) -> dict[str, Any]:
+def _span_columns(spans: list[Span]) -> dict[str, Any]:
     lanes: dict[str, int] = {}
     lane_names = _lane_table(spans, lanes)
-    states = {s: i for i, s in enumerate(STATES)}
+    states: dict[str, int] = {str(s): i for i, s in enumerate(STATES)}
+    causes: dict[str, int] = {str(c): i for i, c in enumerate(CAUSES)}
     t0 = [round(s.t0 * 1e6) for s in spans]
     return {
         "lanes": lane_names,
-        "states": list(STATES),
+        "states": [str(s) for s in STATES],
+        "causes": [str(c) for c in CAUSES],
+        "cause": [causes[s.cause] for s in spans],
         "task": [s.task for s in spans],
         "step": [s.step for s in spans],
         "lane": [lanes[s.worker] for s in spans],
@@ -60,7 +73,7 @@ def _span_columns(spans: list[Any]) -> dict[str, Any]:
     }
 
 
-def _lane_table(spans: list[Any], lanes: dict[str, int]) -> list[str]:
+def _lane_table(spans: list[Span], lanes: dict[str, int]) -> list[str]:
     for s in spans:
         if s.worker not in lanes:
             lanes[s.worker] = len(lanes)
@@ -79,6 +92,10 @@ def _run_dict(r: ModelRun, columns: bool) -> dict[str, Any]:
     else:
         out["spans"] = _span_objects(r.spans)
     out["lag"] = [[round(t, 5), round(v, 6)] for t, v in r.lag]
+    if r.lanes:
+        out["lanes"] = {name: str(kind) for name, kind in r.lanes.items()}
+    if r.python:
+        out["python"] = r.python
     return out
 
 
@@ -162,8 +179,11 @@ def _object_spans(raw: list[Any], where: str) -> list[Span]:
         t0, t1 = _time(s, "t0", w), _time(s, "t1", w)
         if t1 < t0:
             raise FormatError(f"{w}: t1 before t0")
+        cause = s.get("cause", "")
+        if cause not in CAUSES:
+            raise FormatError(f"{w}.cause: unknown cause {str(cause)[:40]!r}")
         spans.append(Span(_need(s, "task", int, w), _need(s, "step", int, w), _need(s, "worker", str, w),
-                          state, t0, t1))
+                          state, t0, t1, cause))
     return spans
 
 
@@ -194,9 +214,26 @@ def _column_spans(cols: Any, where: str) -> list[Span]:
     state = _int_column(cols, "state", n, w, 0, max(1, len(states)))
     t0 = _int_column(cols, "t0_us", n, w, -10**12, 10**12)
     dur = _int_column(cols, "dur_us", n, w, 0, 10**12)
+    causes = cols.get("causes", [""])
+    if not isinstance(causes, list) or not all(isinstance(x, str) and x in CAUSES for x in causes):
+        raise FormatError(f"{w}.causes: expected a list of ready-wait causes")
+    cause = _int_column(cols, "cause", n, w, 0, max(1, len(causes))) if "cause" in cols else [0] * n
     with paused_gc():
-        return [Span(a, b, lanes[c], states[d], e / 1e6, (e + f) / 1e6)
-                for a, b, c, d, e, f in zip(task, step, lane, state, t0, dur, strict=True)]
+        return [Span(a, b, lanes[c], states[d], e / 1e6, (e + f) / 1e6, causes[g])
+                for a, b, c, d, e, f, g in zip(task, step, lane, state, t0, dur, cause, strict=True)]
+
+
+def _lanes(obj: dict[str, Any], where: str) -> dict[str, LaneKind]:
+    raw = obj.get("lanes", {})
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}.lanes: expected an object of lane name: kind")
+    kinds = {str(k) for k in LaneKind}
+    out: dict[str, LaneKind] = {}
+    for name, kind in raw.items():
+        if kind not in kinds:
+            raise FormatError(f"{where}.lanes.{str(name)[:40]}: unknown lane kind {str(kind)[:40]!r}")
+        out[name] = LaneKind(kind)
+    return out
 
 
 def _run(obj: Any, where: str) -> ModelRun:
@@ -208,6 +245,10 @@ def _run(obj: Any, where: str) -> ModelRun:
     workers = _need(obj, "workers", int, where)
     metrics_in = _need(obj, "metrics", dict, where)
     metrics = {key: float(_need(metrics_in, key, NUM, f"{where}.metrics")) for key in METRIC_KEYS}
+    for key, value in metrics_in.items():
+        # Metrics added after a file was written are optional; any other must be a plain number.
+        if key not in metrics and isinstance(key, str) and _METRIC_NAME.fullmatch(key) and _finite(value):
+            metrics[key] = float(value)
     tasks = _tasks(_need(obj, "tasks", list, where), where)
     if "span_columns" in obj:
         spans = _column_spans(obj["span_columns"], where)
@@ -221,7 +262,10 @@ def _run(obj: Any, where: str) -> ModelRun:
         if not isinstance(pair, list) or len(pair) != 2 or not all(_finite(x) for x in pair):
             raise FormatError(f"{where}.lag[{i}]: expected [time, lateness]")
         lag.append((float(pair[0]), float(pair[1])))
-    return ModelRun(model, workers, metrics, tasks, spans, lag)
+    python = obj.get("python", {})
+    if not isinstance(python, dict):
+        raise FormatError(f"{where}.python: expected an object")
+    return ModelRun(model, workers, metrics, tasks, spans, lag, _lanes(obj, where), python)
 
 
 def from_dict(data: Any) -> RunDocument:
