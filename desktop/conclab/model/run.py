@@ -42,6 +42,13 @@ class ModelRun:
     lag: list[tuple[float, float]] = field(default_factory=list)
     lanes: dict[str, LaneKind] = field(default_factory=dict)
     python: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the run's name in its session when it differs from the model's (see RunSpec)
+    runtime: str = "lab"  # where it was measured: "lab", or "window" (inside the window's own process)
+
+    @property
+    def name(self) -> str:
+        """How claims, titles and columns name this run: its label, else its model."""
+        return self.label or self.model
 
     def lane_kind(self, name: str) -> LaneKind:
         """The kind of a lane (older files carry none: it is then told from the name)."""

@@ -96,6 +96,9 @@ def _run_dict(r: ModelRun, columns: bool) -> dict[str, Any]:
         out["lanes"] = {name: str(kind) for name, kind in r.lanes.items()}
     if r.python:
         out["python"] = r.python
+    if r.label:
+        out["label"] = r.label
+    out["runtime"] = r.runtime
     return out
 
 
@@ -265,7 +268,13 @@ def _run(obj: Any, where: str) -> ModelRun:
     python = obj.get("python", {})
     if not isinstance(python, dict):
         raise FormatError(f"{where}.python: expected an object")
-    return ModelRun(model, workers, metrics, tasks, spans, lag, _lanes(obj, where), python)
+    label = obj.get("label", "")
+    runtime = obj.get("runtime", "lab")
+    if not isinstance(label, str) or len(label) > 80:
+        raise FormatError(f"{where}.label: expected short text")
+    if runtime not in ("lab", "window"):
+        raise FormatError(f"{where}.runtime: expected \"lab\" or \"window\"")
+    return ModelRun(model, workers, metrics, tasks, spans, lag, _lanes(obj, where), python, label, runtime)
 
 
 def from_dict(data: Any) -> RunDocument:
