@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from conclab.ui.span_item import SpanItem
+from conclab.ui.timeline.span_item import SpanItem
 
 TARGETS_MS = {100_000: 5.0, 1_000_000: 16.0}
 ZOOMS = {"whole run": 1.0, "10 %": 0.1, "1 %": 0.01}

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from benchmarks.common import Row, noise, report, row
 from conclab.engines.recorder import Lane, Recorder
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.timeline_view import TimelineView
 
 TASKS = 10_000
 FRAMES = 60

@@ -3,7 +3,7 @@
 Both are launched as fresh interpreters with the offscreen platform, alternately. The time is taken
 from just before the launch to the moment the child's `shown …` line arrives on its stdout, so it
 includes interpreter start, imports and the first paint — what a user waits for. The app quits by
-itself once shown when `CONCLAB_QUIT_WHEN_SHOWN=1` is set (conclab.ui.main supports it). The bare
+itself once shown when `CONCLAB_QUIT_WHEN_SHOWN=1` is set (conclab.ui.shell.boot supports it). The bare
 script imports PySide6, pyqtgraph and qasync and shows one PlotWidget.
 """
 
@@ -66,14 +66,14 @@ def time_to_shown(cmd: list[str]) -> float:
 
 
 def app_available() -> bool:
-    return importlib.util.find_spec("conclab.ui.main") is not None
+    return importlib.util.find_spec("conclab.ui.shell.boot") is not None
 
 
 def run(reps: int = REPS) -> list[Row]:
     """Time to a shown window for the app and for the bare script, and their ratio."""
     name = "startup python -m conclab → window shown"
     if not app_available():
-        return [row(name, None, TARGET_S, "s", note="not available: conclab.ui.main does not exist yet")]
+        return [row(name, None, TARGET_S, "s", note="not available: conclab.ui.shell.boot does not exist yet")]
     app_cmd = [sys.executable, "-m", "conclab"]
     bare_cmd = [sys.executable, "-c", BARE_SCRIPT]
     try:

@@ -1,7 +1,7 @@
 """The composition root: `main()` dispatches to the command line or opens the window.
 
-Qt is imported only when a window is wanted, so `conclab run --runtime plain` and the process-pool
-children (which re-import the launcher under `spawn`) stay light.
+Qt is imported only when a window or a picture is wanted, so `conclab run`, the lab process and the
+process-pool children (which re-import the launcher under `spawn`) stay light.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from conclab.cli import SUBCOMMANDS
 
     if args and args[0] == "--self-test":
-        from conclab.selftest import run_self_test
+        from conclab.cli.selftest import run_self_test
 
         return run_self_test()
     if args and args[0] in ("--install-desktop-entry", "--uninstall-desktop-entry"):
@@ -28,6 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conclab.cli import main as cli_main
 
         return cli_main(args)
-    from conclab.ui.main import run_app
+    return _open_window(args)
 
-    return run_app(args)
+
+def _open_window(args: list[str]) -> int:
+    from conclab.cli.window_args import parse_window_args
+    from conclab.model.errors import ConclabError
+    from conclab.ui.shell.boot import run_app
+
+    try:
+        opts = parse_window_args(args)
+    except ConclabError as exc:
+        print(f"conclab: {exc}", file=sys.stderr)
+        return 2
+    return run_app(opts)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conclab.cli_exports import add_export_args, add_show_command, cmd_show, write_exports
+from conclab.cli.exports_cmd import add_export_args, add_show_command, cmd_show, write_exports
 from conclab.engines.headless import run_plan
 from conclab.model.errors import ConclabError, FormatError
 from conclab.model.plan_text import parse
@@ -26,7 +26,7 @@ from conclab.model.runfile import dumps, loads
 HARNESS = r"""
 import argparse, sys
 from conclab import cli
-from conclab.cli_exports import add_export_args, add_show_command, write_exports
+from conclab.cli.exports_cmd import add_export_args, add_show_command, write_exports
 
 parser = cli.build_parser()
 sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

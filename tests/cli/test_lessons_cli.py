@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conclab.cli_lessons import add_lesson_commands
+from conclab.cli.lessons_cmd import add_lesson_commands
 from conclab.model.lessons import load_lessons
 from conclab.model.resources import resource
 
-COMMAND = [sys.executable, "-m", "conclab.cli_lessons"]
+COMMAND = [sys.executable, "-m", "conclab"]
 
 
 def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 app = QApplication(sys.argv[:1])
 from conclab.app import main
-from conclab.ui.main_window import MainWindow
+from conclab.ui.shell.main_window import MainWindow
 
 seen = []
 

@@ -23,8 +23,8 @@ from conclab.model import fileio
 from conclab.model.errors import ConclabError
 from conclab.model.fileio import WriteError, atomic_write_text
 from conclab.model.plan_text import parse
-from conclab.ui.export_dialog import ExportDialog
-from conclab.ui.main_window import MainWindow
+from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.shell.main_window import MainWindow
 from tests.ui.conftest import can_write
 
 LEAK_GUARD = True

@@ -18,7 +18,7 @@ from conclab import cli
 from conclab.engines.runtime import MAX_PROCESSES, MAX_THREADS, RunError, check_workers
 from conclab.model.errors import PlanError
 from conclab.model.plan_text import parse
-from conclab.ui.run_controller import RunController
+from conclab.ui.shell.run_controller import RunController
 from tests.engines.helpers import conclab_threads, live_children
 
 LEAK_GUARD = True

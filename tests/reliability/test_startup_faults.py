@@ -21,8 +21,8 @@ from conclab import cli
 from conclab.model import resources
 from conclab.model.lessons import load_lessons
 from conclab.model.plan_text import format_plan, parse
-from conclab.ui.main_window import DEFAULT_PLAN, MainWindow
-from conclab.ui.settings import DEFAULT_MODELS
+from conclab.ui.shell.main_window import DEFAULT_PLAN, MainWindow
+from conclab.ui.shell.settings import DEFAULT_MODELS
 
 LEAK_GUARD = True
 

@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 from conclab.model.lessons import get_lesson
 from conclab.model.plan_text import parse
 from conclab.model.run import RunDocument
-from conclab.ui.export_dialog import ExportDialog
-from conclab.ui.main_window import MainWindow
-from conclab.ui.run_controller import RunController
+from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.shell.main_window import MainWindow
+from conclab.ui.shell.run_controller import RunController
 from tests.engines.helpers import conclab_threads
 from tests.ui.conftest import leaks
 

@@ -19,8 +19,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from conclab.ui.main_window import MainWindow
-from conclab.ui.qt_runtime import running_qthreads
+from conclab.ui.shell.main_window import MainWindow
+from conclab.ui.shell.qt_runtime import running_qthreads
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from conclab.model.run import RunDocument
 from conclab.model.runfile import loads
-from conclab.ui import export_dialog as ed
-from conclab.ui.export_dialog import ExportDialog
-from conclab.ui.metrics_panel import MetricsPanel
-from conclab.ui.picture_export import picture_source
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.exports import export_dialog as ed
+from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.exports.picture_export import picture_source
+from conclab.ui.timeline.metrics_panel import MetricsPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 from tests.model.test_runfile import two_run_doc
 
 

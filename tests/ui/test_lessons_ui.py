@@ -16,10 +16,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
 
 from conclab.model.lessons import get_lesson
-from conclab.ui.code_dialog import CodeDialog
-from conclab.ui.lesson_page_view import LessonPageView
-from conclab.ui.lessons_panel import DONE_KEY, LessonsPanel
-from conclab.ui.run_controller import RunController
+from conclab.ui.lessons.lesson_page_view import LessonPageView
+from conclab.ui.lessons.lessons_panel import DONE_KEY, LessonsPanel
+from conclab.ui.plan_editor.code_dialog import CodeDialog
+from conclab.ui.shell.run_controller import RunController
 
 QUICK = '''
 id = "quick-wait"
@@ -280,7 +280,7 @@ def test_page_show_as_code_uses_the_lesson_plan(qtbot, lessons_dir: Path) -> Non
 def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[no-untyped-def]
     qtbot, qloop: qasync.QEventLoop, lessons_dir: Path, store: QSettings
 ) -> None:
-    from conclab.ui.main_window import MainWindow
+    from conclab.ui.shell.main_window import MainWindow
 
     window = MainWindow(store, lessons_folder=lessons_dir)
     qtbot.addWidget(window)

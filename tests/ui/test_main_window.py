@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
-from conclab.ui.main_window import DEFAULT_PLAN, MainWindow
+from conclab.ui.shell.main_window import DEFAULT_PLAN, MainWindow
 from tests.ui.conftest import can_write, leaks
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conclab.model.run import ModelRun
-from conclab.ui.metrics_panel import ROWS, MetricsPanel, best_columns, format_seconds
 from conclab.ui.palette import best_color
+from conclab.ui.timeline.metrics_panel import ROWS, MetricsPanel, best_columns, format_seconds
 
 
 def _run(model: str, **metrics: float) -> ModelRun:

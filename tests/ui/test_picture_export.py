@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication, QLabel
 from conclab.model.fileio import WriteError
 from conclab.model.provenance import footer_text, shorten
 from conclab.model.run import RunDocument
-from conclab.ui import picture_export as pe
-from conclab.ui.metrics_panel import MetricsPanel
+from conclab.ui.exports import picture_export as pe
 from conclab.ui.palette import STATE_HEX
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.metrics_panel import MetricsPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 from tests.model.test_runfile import two_run_doc
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -13,9 +13,9 @@ from conclab.model.errors import PlanError
 from conclab.model.examples import load_examples
 from conclab.model.plan import KIND_HELP, KINDS, MAX_TASKS, Group, Plan, Step
 from conclab.model.plan_text import format_plan, parse
-from conclab.ui.plan_draft import format_duration, parse_duration
-from conclab.ui.plan_editor_panel import PlanEditorPanel
-from conclab.ui.plan_form_model import (
+from conclab.ui.plan_editor.plan_draft import format_duration, parse_duration
+from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
+from conclab.ui.plan_editor.plan_form_model import (
     COL_AFTER,
     COL_COUNT,
     COL_DURATION,

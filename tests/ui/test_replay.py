@@ -12,8 +12,8 @@ from conclab.model.errors import ConclabError
 from conclab.model.run import ModelRun, TaskOutcome
 from conclab.model.trace import Span
 from conclab.ui.palette import STATE_HEX
-from conclab.ui.replay_panel import SPEEDS, ReplayPanel
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.replay_panel import SPEEDS, ReplayPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 
 
 def _run(model: str, spans: list[Span], lag: list[tuple[float, float]] | None = None) -> ModelRun:

@@ -15,8 +15,8 @@ from conclab.engines.recorder import Recorder
 from conclab.model.run import ModelRun, TaskOutcome
 from conclab.model.trace import STATES, Span, state_label
 from conclab.ui.palette import STATE_HEX
-from conclab.ui.span_item import SpanItem, SpanStore
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.span_item import SpanItem, SpanStore
+from conclab.ui.timeline.timeline_view import TimelineView
 
 
 @pytest.fixture

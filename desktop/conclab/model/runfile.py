@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from conclab.model.errors import FormatError
@@ -297,3 +298,18 @@ def loads(text: str | bytes) -> RunDocument:
     except (ValueError, RecursionError) as exc:
         raise FormatError(f"not valid JSON: {exc}") from None
     return from_dict(data)
+
+
+def load_run_file(path: str | Path) -> RunDocument:
+    """Read a saved run; any problem becomes a FormatError naming the file."""
+    target = Path(path)
+    try:
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise FormatError(f"{target}: the file is too large to be a run")
+        data = target.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"cannot read {target}: {exc.strerror or exc}") from None
+    try:
+        return loads(data)
+    except FormatError as exc:
+        raise FormatError(f"{target}: {exc}") from None

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from conclab.model.run import ModelRun
 from conclab.model.trace import Span, state_label
-from conclab.ui.timeline_section import TimelineSection
+from conclab.ui.timeline.timeline_section import TimelineSection
 
 FRAME_MS = 33
 HIT_TOLERANCE_PX = 3.0

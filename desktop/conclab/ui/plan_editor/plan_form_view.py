@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from conclab.model.plan import Plan
-from conclab.ui.plan_form_delegate import PlanFormDelegate
-from conclab.ui.plan_form_model import COL_KIND, COL_NAME, STEP_COLUMNS, TASK_COLUMNS, PlanFormModel
+from conclab.ui.plan_editor.plan_form_delegate import PlanFormDelegate
+from conclab.ui.plan_editor.plan_form_model import COL_KIND, COL_NAME, STEP_COLUMNS, TASK_COLUMNS, PlanFormModel
 
 Position = tuple[int, int | None]
 _COLUMN_WIDTHS = (170, 70, 80, 80, 80, 90, 100)

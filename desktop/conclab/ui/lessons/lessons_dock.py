@@ -16,11 +16,11 @@ from conclab.model.errors import ConclabError
 from conclab.model.lessons import Lesson
 from conclab.model.plan import Plan
 from conclab.model.run import RunDocument
-from conclab.ui.code_dialog import CodeDialog
-from conclab.ui.export_dialog import ExportDialog
-from conclab.ui.lesson_page_view import LessonPageView
-from conclab.ui.lessons_panel import LessonsPanel
-from conclab.ui.run_controller import RunController
+from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.lessons.lesson_page_view import LessonPageView
+from conclab.ui.lessons.lessons_panel import LessonsPanel
+from conclab.ui.plan_editor.code_dialog import CodeDialog
+from conclab.ui.shell.run_controller import RunController
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 CODE_SHORTCUT = "Ctrl+Shift+C"
 
 
-class LessonsWindow(QDockWidget):
+class LessonsDock(QDockWidget):
     """A dock with the lessons list beside the open lesson's page."""
 
     def __init__(self, controller: RunController, store: QSettings, folder: Path | None = None,
@@ -71,7 +71,7 @@ class LessonsWindow(QDockWidget):
 class _LessonsMenu:
     """Builds the "&Lessons" menu of a main window and handles its actions."""
 
-    def __init__(self, window: QMainWindow, dock: LessonsWindow) -> None:
+    def __init__(self, window: QMainWindow, dock: LessonsDock) -> None:
         self.window = window
         self.dock = dock
         self.code_dialog: CodeDialog | None = None
@@ -154,7 +154,7 @@ class _LessonsMenu:
 
 
 def install_lessons(window: QMainWindow, store: QSettings | None = None,
-                    folder: Path | None = None) -> LessonsWindow:
+                    folder: Path | None = None) -> LessonsDock:
     """Add the lessons dock (hidden until used) and the "&Lessons" menu to a main window.
 
     The window must have a `controller` (its RunController); `editor` and `controls` are used for
@@ -165,7 +165,7 @@ def install_lessons(window: QMainWindow, store: QSettings | None = None,
         raise TypeError("install_lessons needs a window with a RunController as `controller`")
     if store is None:
         store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
-    dock = LessonsWindow(controller, store, folder, window)
+    dock = LessonsDock(controller, store, folder, window)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.hide()
     dock.menu = _LessonsMenu(window, dock)

@@ -25,8 +25,8 @@ async def _exercise(report: dict[str, Any], out_dir: Path) -> None:
     from PySide6.QtCore import QSettings
 
     from conclab.model.plan_text import parse
-    from conclab.ui.main_window import MainWindow
-    from conclab.ui.picture_export import save_png, save_svg
+    from conclab.ui.exports.picture_export import save_png, save_svg
+    from conclab.ui.shell.main_window import MainWindow
 
     store = QSettings(str(out_dir / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store)

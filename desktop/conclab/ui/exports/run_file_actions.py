@@ -9,16 +9,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from conclab import APP_NAME
-from conclab.cli_exports import load_run_file
 from conclab.model.errors import ConclabError
 from conclab.model.fileio import atomic_write_text
 from conclab.model.run import RunDocument
-from conclab.model.runfile import dumps
-from conclab.ui.export_dialog import ExportDialog
-from conclab.ui.replay_panel import ReplayPanel
+from conclab.model.runfile import dumps, load_run_file
+from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.timeline.replay_panel import ReplayPanel
 
 if TYPE_CHECKING:
-    from conclab.ui.main_window import MainWindow
+    from conclab.ui.shell.main_window import MainWindow
 
 
 class RunFileActions:

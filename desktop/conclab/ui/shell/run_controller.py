@@ -19,8 +19,8 @@ from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
-from conclab.ui.bridge import EngineBridge
-from conclab.ui.qt_runtime import qthread_factory
+from conclab.ui.shell.bridge import EngineBridge
+from conclab.ui.shell.qt_runtime import qthread_factory
 
 FRAME_MS = 33
 

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from conclab.cli_exports import write_json
+from conclab.cli.common import load_plan_arg
+from conclab.cli.exports_cmd import write_json
 from conclab.model.claims import Verdict, evaluate_all
 from conclab.model.errors import ConclabError
 from conclab.model.lessons import Lesson, get_lesson, load_lessons
@@ -90,7 +91,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     if args.json:
         write_json(doc, args.json)
     if args.png or args.svg:
-        from conclab.headless_render import render_document
+        from conclab.ui.exports.document_page import render_document
 
         render_document(doc, png=args.png, svg=args.svg, scale=args.scale)
     failed = any(v.held is False for v in shown_verdicts(lesson, verdicts))
@@ -99,7 +100,6 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 def cmd_code(args: argparse.Namespace) -> int:
     """Print the standalone script that runs PLAN under one model."""
-    from conclab.cli import load_plan_arg
     from conclab.model.codegen import generate
 
     plan = load_plan_arg(args.plan)
@@ -125,26 +125,3 @@ def add_lesson_commands(subparsers: Any) -> None:
     code.add_argument("--model", required=True, choices=MODELS, help="the model the script uses")
     code.add_argument("--workers", type=int, default=None, help="pool size (default: per model)")
     code.set_defaults(func=cmd_code)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """These commands on their own, with the same error handling as `conclab`."""
-    from conclab.cli import _Parser
-
-    parser = _Parser(prog="conclab", description="Concurrency Lab: lessons and generated code.")
-    add_lesson_commands(parser.add_subparsers(dest="command", parser_class=_Parser))
-    try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-        if getattr(args, "func", None) is None:
-            parser.print_help()
-            return EXIT_BAD_INPUT
-        return int(args.func(args))
-    except ConclabError as exc:
-        print(f"conclab: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QWidget
 
 from conclab.model.fileio import WriteError, atomic_write_bytes
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.timeline_view import TimelineView
 
 SCALES = (1, 2, 3)
 FOOTER_PAD = 6

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from conclab.model.errors import PlanError
 from conclab.model.plan import Group, Plan, Step
 from conclab.model.plan_text import format_plan, parse, validate_plan
-from conclab.ui.plan_form_view import PlanFormView
-from conclab.ui.plan_text_view import PlanTextView
+from conclab.ui.plan_editor.plan_form_view import PlanFormView
+from conclab.ui.plan_editor.plan_text_view import PlanTextView
 
 DEFAULT_PLAN = Plan(
     (

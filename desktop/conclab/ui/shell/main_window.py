@@ -28,14 +28,14 @@ from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
-from conclab.ui.lessons_window import install_lessons
-from conclab.ui.metrics_panel import MetricsPanel
-from conclab.ui.plan_editor_panel import PlanEditorPanel
-from conclab.ui.run_controller import RunController
-from conclab.ui.run_controls_panel import RunControlsPanel
-from conclab.ui.run_file_actions import RunFileActions
-from conclab.ui.settings import SessionSettings, load_settings, save_settings
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.exports.run_file_actions import RunFileActions
+from conclab.ui.lessons.lessons_dock import install_lessons
+from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
+from conclab.ui.shell.run_controller import RunController
+from conclab.ui.shell.run_controls_panel import RunControlsPanel
+from conclab.ui.shell.settings import SessionSettings, load_settings, save_settings
+from conclab.ui.timeline.metrics_panel import MetricsPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 
 DEFAULT_PLAN = "3x fetch: net 200ms, cpu 30ms, net 100ms; crunch: cpu 300ms; logger: block 150ms"
 

@@ -1,8 +1,8 @@
 """Command-line exports: `--png/--svg/--trace/--csv` for `conclab run`, and `conclab show RUN.json`.
 
-Traces and CSV need no Qt; pictures are drawn offscreen (see `headless_render`), so everything
-works without a display. Every problem (unreadable run file, unwritable path) is a ConclabError
-with a message, which the command line turns into exit status 2.
+Traces and CSV need no Qt; pictures are drawn offscreen (`conclab.ui.exports.document_page`), so
+everything works without a display. Every problem (unreadable run file, unwritable path) is a
+ConclabError with a message, which the command line turns into exit status 2.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conclab.model.errors import ConclabError, FormatError
+from conclab.cli.table import format_table
+from conclab.model.errors import ConclabError
 from conclab.model.run import RunDocument
+from conclab.model.runfile import load_run_file
 
 
 def write_json(doc: RunDocument, dest: str) -> None:
@@ -42,10 +44,6 @@ def add_export_args(parser: argparse.ArgumentParser) -> None:
                        help="leave the provenance footer (plan, Python, GIL, CPUs, OS, date) off pictures")
 
 
-def wants_exports(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name, None) for name in ("png", "svg", "trace", "csv"))
-
-
 def write_exports(args: argparse.Namespace, doc: RunDocument) -> None:
     """Write every export the options ask for; raises WriteError (a ConclabError) if one cannot be written."""
     from conclab.model.fileio import atomic_write_text
@@ -61,33 +59,15 @@ def write_exports(args: argparse.Namespace, doc: RunDocument) -> None:
         atomic_write_text(args.csv, to_csv(doc))
     png, svg = getattr(args, "png", None), getattr(args, "svg", None)
     if png or svg:
-        from conclab.headless_render import render_document
+        from conclab.ui.exports.document_page import render_document
 
         render_document(doc, png=png, svg=svg, scale=int(getattr(args, "scale", 1) or 1),
                         footer=bool(getattr(args, "footer", True)))
 
 
-def load_run_file(path: str | Path) -> RunDocument:
-    """Read a saved run; any problem becomes a FormatError naming the file."""
-    from conclab.model.runfile import MAX_FILE_BYTES, loads
-
-    target = Path(path)
-    try:
-        if target.stat().st_size > MAX_FILE_BYTES:
-            raise FormatError(f"{target}: the file is too large to be a run")
-        data = target.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read {target}: {exc.strerror or exc}") from None
-    try:
-        return loads(data)
-    except FormatError as exc:
-        raise FormatError(f"{target}: {exc}") from None
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     """`conclab show RUN.json`: print the saved run's table, and write any exports asked for."""
     doc = load_run_file(args.run)
-    from conclab.cli import format_table
 
     if doc.runs:
         print(format_table(doc.runs))

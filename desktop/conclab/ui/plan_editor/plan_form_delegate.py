@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from conclab.model.errors import PlanError
 from conclab.model.plan import KIND_HELP, KINDS, MAX_TASKS
 from conclab.model.plan_text import MAX_NAME_LEN
-from conclab.ui.plan_draft import OFFSET_LIMIT_US, STEP_LIMIT_US, parse_duration
-from conclab.ui.plan_form_model import (
+from conclab.ui.plan_editor.plan_draft import OFFSET_LIMIT_US, STEP_LIMIT_US, parse_duration
+from conclab.ui.plan_editor.plan_form_model import (
     COL_AFTER,
     COL_COUNT,
     COL_DURATION,

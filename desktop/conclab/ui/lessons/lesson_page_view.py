@@ -32,12 +32,12 @@ from conclab.model.lessons import Lesson
 from conclab.model.plan import Plan
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import LOOP_LANE, Span
-from conclab.ui.code_dialog import CodeDialog
-from conclab.ui.lessons_panel import PredictionPanel, judgement
-from conclab.ui.metrics_panel import MetricsPanel
+from conclab.ui.lessons.lessons_panel import PredictionPanel, judgement
 from conclab.ui.palette import BEST_HEX, FREEZE_HEX, NOW_HEX, UNKNOWN_HEX
-from conclab.ui.run_controller import RunController
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.plan_editor.code_dialog import CodeDialog
+from conclab.ui.shell.run_controller import RunController
+from conclab.ui.timeline.metrics_panel import MetricsPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 
 MARK_HEX = {True: BEST_HEX, False: FREEZE_HEX, None: UNKNOWN_HEX}
 Batch = tuple[list[str], int | None]

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from conclab.model.errors import PlanError
 from conclab.model.plan import KIND_HELP, KINDS, OFFLOADS, Offload, Plan, Step, StepKind
-from conclab.ui.plan_draft import (
+from conclab.ui.plan_editor.plan_draft import (
     OFFSET_LIMIT_US,
     STEP_LIMIT_US,
     PlanDraft,

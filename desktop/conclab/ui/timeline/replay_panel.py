@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlid
 from conclab.model.errors import ConclabError
 from conclab.model.run import ModelRun
 from conclab.model.trace import Span
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.timeline.timeline_view import TimelineView
 
 SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)
 FRAME_MS = 33

@@ -40,8 +40,8 @@ def build_page(doc: RunDocument, width: int = PAGE_WIDTH) -> Any:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-    from conclab.ui.metrics_panel import MetricsPanel
-    from conclab.ui.timeline_view import TimelineView
+    from conclab.ui.timeline.metrics_panel import MetricsPanel
+    from conclab.ui.timeline.timeline_view import TimelineView
 
     page = QWidget()
     page.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
@@ -79,7 +79,7 @@ def render_document(doc: RunDocument, *, png: str | None = None, svg: str | None
     if not png and not svg:
         return
     page = build_page(doc, width)
-    from conclab.ui.picture_export import save_png, save_svg
+    from conclab.ui.exports.picture_export import save_png, save_svg
 
     text = footer_text(doc, when) if footer else None
     try:

@@ -30,9 +30,9 @@ from conclab.model.fileio import atomic_write_text
 from conclab.model.provenance import footer_text
 from conclab.model.run import RunDocument
 from conclab.model.runfile import dumps as run_dumps
-from conclab.ui import picture_export
-from conclab.ui.metrics_panel import MetricsPanel
-from conclab.ui.timeline_view import TimelineView
+from conclab.ui.exports import picture_export
+from conclab.ui.timeline.metrics_panel import MetricsPanel
+from conclab.ui.timeline.timeline_view import TimelineView
 
 # key: (label, extension, needs a run document, is a picture)
 FORMATS: dict[str, tuple[str, str, bool, bool]] = {

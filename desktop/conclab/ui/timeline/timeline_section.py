@@ -14,9 +14,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from conclab.model.trace import QUEUE_LANE, STATES, Span, state_label
-from conclab.ui.lag_item import LagItem
 from conclab.ui.palette import FREEZE_HEX, NOW_HEX, STATE_HEX, legend_swatch_html, state_index
-from conclab.ui.span_item import ROW_PAD, LaneMap, SpanItem, SpanStore
+from conclab.ui.timeline.lag_item import LagItem
+from conclab.ui.timeline.span_item import ROW_PAD, LaneMap, SpanItem, SpanStore
 
 ROW_PX = 18
 LAG_PX = 70

@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conclab.ui.main_window import MainWindow
+    from conclab.ui.shell.main_window import MainWindow
 
 T0 = perf_counter()
 
@@ -29,41 +28,8 @@ class LaunchOptions:
     quit_after_run: bool = False
 
 
-def _parse_args(args: Sequence[str]) -> LaunchOptions:
-    import argparse
-
-    from conclab.cli import UsageError, _Parser, parse_models
-
-    p = _Parser(prog="conclab", description="Open the Concurrency Lab window (see also: conclab --help).")
-    p.add_argument("plan", nargs="?", help="a .plan file to open")
-    p.add_argument("--run", action="store_true", help="run the plan as soon as the window is shown")
-    p.add_argument("--models", help="comma-separated models to run (default: the last ones chosen)")
-    p.add_argument("--screenshot", metavar="PNG", help="after the run, save a screenshot of the screen")
-    p.add_argument("--quit-after-run", action="store_true", help="close the window when the run is done")
-    ns: argparse.Namespace = p.parse_args(list(args))
-    opts = LaunchOptions(run=ns.run, quit_after_run=ns.quit_after_run)
-    if ns.plan:
-        from conclab.cli import is_plan_file
-
-        opts.plan_path = Path(ns.plan)
-        if not is_plan_file(ns.plan):
-            raise UsageError(f"no such plan file: {ns.plan}")
-    if ns.models:
-        opts.models = parse_models(ns.models)
-    if ns.screenshot:
-        opts.screenshot = Path(ns.screenshot)
-    return opts
-
-
-def run_app(args: Sequence[str]) -> int:
+def run_app(opts: LaunchOptions) -> int:
     """Open the main window and run the Qt event loop (with asyncio on it) until it closes."""
-    from conclab.model.errors import ConclabError
-
-    try:
-        opts = _parse_args(args)
-    except ConclabError as exc:
-        print(f"conclab: {exc}", file=sys.stderr)
-        return 2
     import qasync
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QGuiApplication, QIcon
@@ -71,7 +37,7 @@ def run_app(args: Sequence[str]) -> int:
 
     from conclab import APP_ID, APP_NAME
     from conclab.model.resources import resource
-    from conclab.ui.main_window import MainWindow
+    from conclab.ui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)

@@ -1,0 +1,1 @@
+"""Pictures and files of a run: the export dialog, PNG/SVG rendering, document pages, saved runs."""

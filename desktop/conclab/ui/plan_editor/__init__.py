@@ -1,0 +1,1 @@
+"""The plan editor: the form and the text tab editing one plan, and "Show as code"."""

@@ -1,0 +1,1 @@
+"""What ran when: the timeline, its sections and bar items, the lag lane, replay and the metrics table."""
