@@ -260,3 +260,106 @@ def test_limits_are_inclusive() -> None:
     plan = parse("after 3600s every 3600s sleep 60s")
     assert (plan.groups[0].after_us, plan.groups[0].every_us) == (MAX_OFFSET_US, MAX_OFFSET_US)
     assert plan.groups[0].steps[0].duration_us == MAX_STEP_US
+
+
+# --- limit and timeout ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1000x req: limit 10 net 200ms",
+        "8x job: timeout 250ms cpu 1s",
+        "3x w: after 1s every 100ms limit 2 timeout 1500ms sleep 1s, cpu 5ms in thread",
+        "limit 1 sleep 1s",
+        "timeout 1us sleep 1s",
+        f"after 3600s limit {MAX_TASKS} timeout 3600s sleep 60s",
+    ],
+)
+def test_limit_and_timeout_round_trip(text: str) -> None:
+    plan = parse(text)
+    assert format_plan(plan) == text
+    assert parse(format_plan(plan, multiline=True)) == plan
+    validate_plan(plan)
+
+
+def test_options_in_any_order_parse_to_the_same_group() -> None:
+    a = parse("4x timeout 2s limit 3 every 10ms after 1s sleep 1s")
+    b = parse("4x after 1s every 10ms limit 3 timeout 2s sleep 1s")
+    assert a == b
+    g = a.groups[0]
+    assert (g.after_us, g.every_us, g.limit, g.timeout_us) == (1_000_000, 10_000, 3, 2_000_000)
+    assert format_plan(a) == "4x after 1s every 10ms limit 3 timeout 2s sleep 1s"
+
+
+def test_a_name_may_be_spelled_like_an_option() -> None:
+    plan = parse("limit: limit 2 sleep 1s; timeout: timeout 1s sleep 2s")
+    assert [g.name for g in plan.groups] == ["limit", "timeout"]
+    assert (plan.groups[0].limit, plan.groups[1].timeout_us) == (2, 1_000_000)
+    assert parse(format_plan(plan)) == plan
+
+
+def test_tasks_carry_group_limit_and_deadline() -> None:
+    tasks = parse("2x a: every 100ms limit 1 timeout 300ms sleep 1s; b: sleep 1s").tasks()
+    assert [(t.group, t.limit, t.timeout_s) for t in tasks] == [(0, 1, 0.3), (0, 1, 0.3), (1, 0, None)]
+    assert tasks[1].deadline_s == pytest.approx(0.4)
+    assert tasks[2].deadline_s is None
+
+
+@pytest.mark.parametrize(
+    ("text", "critical"),
+    [
+        ("10x limit 2 sleep 1s", 5.0),  # five rounds of two
+        ("10x limit 20 sleep 1s", 1.0),  # a limit above the count changes nothing
+        ("4x every 1s limit 1 sleep 500ms", 3.5),  # never two at once anyway
+        ("1000x limit 10 timeout 2s sleep 200ms", 2.0),  # a hundred rounds, cut at the deadline
+        ("3x timeout 100ms cpu 1s; sleep 300ms", 0.3),
+    ],
+)
+def test_critical_path_honours_limit_and_timeout(text: str, critical: float) -> None:
+    assert parse(text).critical_s == pytest.approx(critical)
+
+
+@pytest.mark.parametrize(
+    ("text", "col", "words"),
+    [
+        ("limit sleep 1s", 7, ["missing number after 'limit'", "limit 10"]),
+        ("limit 0 sleep 1s", 7, ["the limit must be at least 1"]),
+        ("limit 1.5 sleep 1s", 7, ["the limit '1.5' must be a whole number"]),
+        ("limit 10ms sleep 1s", 9, ["a limit is a number of tasks, not a duration"]),
+        (f"limit {MAX_TASKS + 1} sleep 1s", 7, ["the limit is at most"]),
+        ("limit 2 limit 3 sleep 1s", 9, ["'limit' is given twice"]),
+        ("limt 3 sleep 1s", 1, ["unknown word 'limt'", "did you mean 'limit'?"]),
+        ("timeout sleep 1s", 9, ["missing duration after 'timeout'"]),
+        ("timeout 0s sleep 1s", 9, ["must be > 0"]),
+        ("timeout 3601s sleep 1s", 9, ["'timeout' is at most 3600s"]),
+        ("timout 1s sleep 1s", 1, ["did you mean 'timeout'?"]),
+        ("timeout 1 sleep 1s", 11, ["unknown unit 'sleep'", "use us, ms or s"]),
+        ("sleep 1s limit 2", 10, ["'limit' goes before the steps of a group"]),
+        ("sleep 1s timeout 2s", 10, ["'timeout' goes before the steps of a group"]),
+    ],
+)
+def test_limit_and_timeout_errors_name_the_place(text: str, col: int, words: list[str]) -> None:
+    err = _error(text)
+    assert (err.line, err.col) == (1, col), str(err)
+    for w in words:
+        assert w in str(err)
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        Group((Step("sleep", 1000),), limit=-1),
+        Group((Step("sleep", 1000),), timeout_us=-5),
+    ],
+)
+def test_format_refuses_bad_limit_and_timeout(group: Group) -> None:
+    with pytest.raises(PlanError):
+        format_plan(Plan((group,)))
+
+
+def test_validate_plan_checks_limit_and_timeout_ranges() -> None:
+    for group in (Group((Step("sleep", 1000),), limit=MAX_TASKS + 1),
+                  Group((Step("sleep", 1000),), timeout_us=MAX_OFFSET_US + 1)):
+        with pytest.raises(PlanError):
+            validate_plan(Plan((group,)))

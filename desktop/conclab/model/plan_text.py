@@ -3,19 +3,22 @@
 Grammar::
 
     plan  = group { (";" | newline) group }            # "#" starts a comment to end of line
-    group = [COUNT "x"] [NAME ":"] ["after" DUR] ["every" DUR] step { "," step }
+    group = [COUNT "x"] [NAME ":"] { "after" DUR | "every" DUR | "limit" COUNT | "timeout" DUR }
+            step { "," step }
     step  = KIND DUR ["in" ("thread" | "process")]
     KIND  = sleep | block | net | cpu | hash
     DUR   = NUMBER ("us" | "ms" | "s")
 
 Example: ``3x fetch: net 200ms, cpu 20ms, net 100ms; 2x crunch: cpu 300ms; logger: block 150ms``
+With options: ``1000x req: limit 10 timeout 2s net 200ms`` (what they mean: `conclab.model.plan`).
 
 Details of the rules:
 
 - Whitespace (spaces, tabs) is free between tokens: ``3x``, ``3 x``, ``200ms`` and ``200 ms`` all work.
   A newline ends a group, except right after a ``,``, where the group's steps continue on the next line.
   Empty groups (blank lines, ``;;``, comment-only lines) are skipped.
-- ``after`` and ``every`` may come in either order; the canonical text writes ``after`` first.
+- ``after``, ``every``, ``limit`` and ``timeout`` may come in any order, each at most once; the canonical
+  text writes them in that order. ``limit`` takes a whole number of at least 1 (at most MAX_TASKS).
 - NAME: a letter or ``_`` followed by letters, digits, ``_``, ``-`` or ``.``; at most MAX_NAME_LEN
   characters. A name is always followed by ``:``, and a word followed by ``:`` is always a name, so a
   name may even be spelled like a keyword (``sleep: sleep 1s``) without ambiguity.
@@ -24,8 +27,8 @@ Details of the rules:
 - Keywords, kinds and units are lower case; other spellings get a "did you mean" hint.
 - Outside comments only printable ASCII is allowed; comments may hold any printable character.
 - Limits: the text is at most MAX_TEXT_BYTES (checked first), at most MAX_TASKS tasks in all,
-  MAX_GROUPS groups, MAX_STEPS_PER_GROUP steps per group, a step at most MAX_STEP_US, ``after`` and
-  ``every`` at most MAX_OFFSET_US.
+  MAX_GROUPS groups, MAX_STEPS_PER_GROUP steps per group, a step at most MAX_STEP_US, ``after``,
+  ``every`` and ``timeout`` at most MAX_OFFSET_US.
 
 Every problem raises PlanError with the 1-based line and column of the offending token.
 """
@@ -41,7 +44,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from conclab.model.errors import PlanError
 from conclab.model.plan import (
     KINDS,
+    MAX_GROUPS,
+    MAX_NAME_LEN,
+    MAX_OFFSET_US,
     MAX_STEP_US,
+    MAX_STEPS_PER_GROUP,
     MAX_TASKS,
     MAX_TEXT_BYTES,
     OFFLOADS,
@@ -50,15 +57,16 @@ from conclab.model.plan import (
     Plan,
     Step,
     StepKind,
+    check_group,
+    limit_problem,
 )
 
-MAX_GROUPS = 10_000
-MAX_STEPS_PER_GROUP = 1000
-MAX_OFFSET_US = 3_600_000_000
-MAX_NAME_LEN = 64
+__all__ = ["MAX_GROUPS", "MAX_NAME_LEN", "MAX_OFFSET_US", "MAX_STEPS_PER_GROUP", "UNITS", "format_duration",
+           "format_group", "format_plan", "is_valid_name", "parse", "validate_plan"]
 
 UNITS: dict[str, int] = {"us": 1, "ms": 1000, "s": 1_000_000}
-KEYWORDS = ("after", "every", "in")
+OPTIONS = ("after", "every", "limit", "timeout")
+KEYWORDS = (*OPTIONS, "in")
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _INT_RE = re.compile(r"[0-9]+\Z")
@@ -188,12 +196,7 @@ class _Parser:
                 raise self.fail(f"the name {_show(tok.text)} is too long — {limit}", tok)
             name = self.take().text
             self.take()
-        offsets = {"after": 0, "every": 0}
-        while self.peek().text in offsets:
-            word = self.take()
-            if offsets[word.text]:
-                raise self.fail(f"'{word.text}' is given twice in this group", word)
-            offsets[word.text] = self.duration(word, MAX_OFFSET_US, f"'{word.text}' is")
+        options = self.options()
         steps = [self.step()]
         while self.peek().text == ",":
             self.take()
@@ -202,7 +205,39 @@ class _Parser:
             if len(steps) >= MAX_STEPS_PER_GROUP:
                 raise self.fail(f"too many steps — a group has at most {MAX_STEPS_PER_GROUP}", self.peek())
             steps.append(self.step())
-        return Group(tuple(steps), count, name, offsets["after"], offsets["every"])
+        return Group(tuple(steps), count, name, options["after"], options["every"], options["limit"],
+                     options["timeout"])
+
+    def options(self) -> dict[str, int]:
+        """`after`, `every`, `limit` and `timeout`, in any order, each at most once (absent: 0)."""
+        given = dict.fromkeys(OPTIONS, 0)
+        seen: set[str] = set()
+        while self.peek().kind == "word" and self.peek().text in given:
+            word = self.take()
+            if word.text in seen:
+                raise self.fail(f"'{word.text}' is given twice in this group", word)
+            seen.add(word.text)
+            if word.text == "limit":
+                given["limit"] = self.limit(word)
+            else:
+                given[word.text] = self.duration(word, MAX_OFFSET_US, f"'{word.text}' is")
+        return given
+
+    def limit(self, word: _Token) -> int:
+        num = self.peek()
+        if num.kind != "num":
+            raise self.fail("missing number after 'limit' (as in 'limit 10')", num)
+        self.take()
+        if not _INT_RE.match(num.text):
+            raise self.fail(f"the limit {_show(num.text)} must be a whole number", num)
+        digits = num.text.lstrip("0")
+        if not digits:
+            raise self.fail("the limit must be at least 1", num)
+        if len(digits) > 9 or int(digits) > MAX_TASKS:
+            raise self.fail(f"the limit is at most {MAX_TASKS}; {_show(num.text)} is too many", num)
+        if self.peek().kind == "word" and self.peek().text in UNITS:
+            raise self.fail("a limit is a number of tasks, not a duration (as in 'limit 10')", self.peek())
+        return int(digits)
 
     def count(self) -> int:
         tok = self.peek()
@@ -248,7 +283,7 @@ class _Parser:
         if tok.kind == "word" and self.peek(1).text == ":":
             return self.fail(f"the name {_show(tok.text)} must come first in its group", tok)
         if tok.kind == "word":
-            hint = _hint(tok.text, (*KINDS, "after", "every"))
+            hint = _hint(tok.text, (*KINDS, *OPTIONS))
             if hint:
                 what = "step kind" if hint.split("'")[1] in KINDS else "word"
                 return self.fail(f"unknown {what} {_show(tok.text)}{hint}", tok)
@@ -260,7 +295,7 @@ class _Parser:
         where = "expected ',', ';' or a new line"
         if tok.kind == "word" and tok.text in KINDS:
             return self.fail(f"missing ',' before the step {_show(tok.text)}", tok)
-        if tok.kind == "word" and tok.text in ("after", "every"):
+        if tok.kind == "word" and tok.text in OPTIONS:
             return self.fail(f"'{tok.text}' goes before the steps of a group", tok)
         hint = _hint(tok.text, KEYWORDS) if tok.kind == "word" and tok.text not in KEYWORDS else ""
         if hint:
@@ -316,49 +351,11 @@ def parse(text: str) -> Plan:
     return _Parser(_tokenize(text)).plan()
 
 
-def _group_problem(g: Group) -> str | None:
-    if g.name is not None and not is_valid_name(g.name):
-        return f"the name {_show(g.name)} is not a valid name (letters, digits, '_', '-', '.')"
-    if not isinstance(g.count, int) or g.count < 1:
-        return f"the count {g.count!r} must be a whole number of at least 1"
-    if not g.steps:
-        return "a group needs at least one step"
-    if g.after_us < 0 or g.every_us < 0:
-        return "'after' and 'every' cannot be negative"
-    for s in g.steps:
-        if s.kind not in KINDS:
-            return f"unknown step kind {s.kind!r}"
-        if s.offload is not None and s.offload not in OFFLOADS:
-            return f"unknown offload {s.offload!r}"
-        if not isinstance(s.duration_us, int) or s.duration_us <= 0:
-            return f"the step duration {s.duration_us!r} must be a whole number of microseconds > 0"
-    return None
-
-
-def _limit_problem(plan: Plan) -> str | None:
-    if not plan.groups:
-        return "the plan has no tasks"
-    if len(plan.groups) > MAX_GROUPS:
-        return f"too many groups — a plan has at most {MAX_GROUPS}"
-    if plan.task_count > MAX_TASKS:
-        return f"too many tasks — a plan has at most {MAX_TASKS}"
-    for g in plan.groups:
-        if len(g.steps) > MAX_STEPS_PER_GROUP:
-            return f"too many steps — a group has at most {MAX_STEPS_PER_GROUP}"
-        if max(g.after_us, g.every_us) > MAX_OFFSET_US:
-            return f"'after' and 'every' are at most {format_duration(MAX_OFFSET_US)}"
-        if any(s.duration_us > MAX_STEP_US for s in g.steps):
-            return f"a step lasts at most {format_duration(MAX_STEP_US)}"
-    return None
-
-
 def validate_plan(plan: Plan) -> None:
     """Raise PlanError if `plan` could not have come from `parse` (bad values or broken limits)."""
     for g in plan.groups:
-        problem = _group_problem(g)
-        if problem:
-            raise PlanError(problem)
-    problem = _limit_problem(plan)
+        check_group(g, g.name is None or is_valid_name(g.name))
+    problem = limit_problem(plan)
     if problem:
         raise PlanError(problem)
 
@@ -370,9 +367,7 @@ def _format_step(step: Step) -> str:
 
 def format_group(group: Group) -> str:
     """The canonical text of one group."""
-    problem = _group_problem(group)
-    if problem:
-        raise PlanError(problem)
+    check_group(group, group.name is None or is_valid_name(group.name))
     head: list[str] = []
     if group.count > 1:
         head.append(f"{group.count}x")
@@ -382,6 +377,10 @@ def format_group(group: Group) -> str:
         head.append(f"after {format_duration(group.after_us)}")
     if group.every_us:
         head.append(f"every {format_duration(group.every_us)}")
+    if group.limit:
+        head.append(f"limit {group.limit}")
+    if group.timeout_us:
+        head.append(f"timeout {format_duration(group.timeout_us)}")
     steps = ", ".join(_format_step(s) for s in group.steps)
     return " ".join([*head, steps])
 
