@@ -1,4 +1,5 @@
-"""Recorder: drained spans arrive once, spans in progress and their changes, thread lanes, no-trace merging."""
+"""Recorder: drained spans arrive once with their cause, spans in progress and their changes, lane kinds,
+no-trace merging."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conclab.engines.recorder import Recorder
-from conclab.model.trace import Span
+from conclab.model.trace import Cause, LaneKind, Span
 
 
 def _recorder() -> Recorder:
@@ -122,16 +123,29 @@ def test_applied_open_changes_equal_the_open_spans(moves: list[tuple[int, bool, 
             assert sorted(mirror.values()) == sorted(rec.open_spans(5.0))
 
 
-def test_thread_lanes_are_one_per_thread_numbered_in_order_of_first_use() -> None:
+def test_spans_carry_their_cause_and_lanes_their_kind() -> None:
     rec = _recorder()
-    mine = rec.thread_lane("worker")
-    assert rec.thread_lane("worker") is mine and mine.name == "worker 1"
-    other: list[str] = []
-    t = threading.Thread(target=lambda: other.append(rec.thread_lane("worker").name))
-    t.start()
-    t.join()
-    assert other == ["worker 2"]
-    assert rec.thread_lane("offload thread").name == "offload thread 1"
+    task = rec.lane("fetch 1", LaneKind.TASK)
+    worker = rec.lane("thread 1", LaneKind.WORKER)
+    rec.new_lane("queue", LaneKind.QUEUE)
+    rec.new_lane("queue", LaneKind.QUEUE)
+    task.add(0, 0, "ready_wait", 100.25, 100.5, Cause.LOOP)
+    worker.add(1, 0, "ready_wait", 100.5, 100.75, Cause.GIL)
+    worker.add(1, 0, "running", 100.75, 101.0)
+    assert rec.drain() == [Span(0, 0, "fetch 1", "ready_wait", 0.25, 0.5, "loop"),
+                           Span(1, 0, "thread 1", "ready_wait", 0.5, 0.75, "gil"),
+                           Span(1, 0, "thread 1", "running", 0.75, 1.0, "")]
+    assert [s.cause for s in rec.spans()] == ["loop", "gil", ""]
+    assert rec.lane_kinds() == {"fetch 1": LaneKind.TASK, "thread 1": LaneKind.WORKER, "queue": LaneKind.QUEUE}
+    assert rec.lane("fetch 1", LaneKind.WORKER) is task and task.kind == LaneKind.TASK  # made once
+
+
+def test_a_lane_made_without_a_kind_gets_the_kind_its_name_implies() -> None:
+    rec = _recorder()
+    for name in ("process 1", "offload process 1", "queue", "logger"):
+        rec.lane(name)
+    assert rec.lane_kinds() == {"process 1": LaneKind.WORKER, "offload process 1": LaneKind.OFFLOAD,
+                                "queue": LaneKind.QUEUE, "logger": LaneKind.TASK}
 
 
 def test_no_trace_mode_keeps_one_running_span_per_task() -> None:
@@ -142,7 +156,7 @@ def test_no_trace_mode_keeps_one_running_span_per_task() -> None:
     lane.add(1, -1, "queued", 100.0, 100.1)  # waiting for a worker is not the task's own time
     lane.add(1, 0, "running", 100.1, 100.3)
     lane.add(1, 1, "io_wait", 100.3, 100.6)
-    lane.add(1, 2, "ready_wait", 100.6, 100.7)
+    lane.add(1, 2, "ready_wait", 100.6, 100.7, Cause.GIL)
     lane.add(2, 0, "io_wait", 100.7, 101.0)
     spans = rec.spans()
     assert spans == [Span(1, -1, "thread 1", "running", spans[0].t0, spans[0].t1),

@@ -8,6 +8,9 @@ run's origin only when read.
 The live view reads every ~33 ms while a run may have ten thousand lanes, so the readers find what
 changed with C-level passes over all lanes (`map(len, ...)`, `map(operator.is_not, ...)`) instead of
 Python loops, and never add work to the writers' hot path.
+
+A raw span is `(task, step, state, t0, t1, cause)`: the cause says what a `ready_wait` was waiting for
+(see `trace.Cause`), as measured by the step body that wrote it. Every lane carries its `LaneKind`.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from itertools import compress
 from time import perf_counter
 from typing import NamedTuple
 
-from conclab.model.trace import Span
+from conclab.model.trace import Cause, LaneKind, Span, State, lane_kind_of
 
-RawSpan = tuple[int, int, str, float, float]
+RawSpan = tuple[int, int, str, float, float, str]
 OpenRaw = tuple[int, int, str, float]
 _get_open = operator.attrgetter("open")
 
@@ -35,17 +38,18 @@ class OpenChange(NamedTuple):
 class Lane:
     """One lane's buffer: closed spans plus the span in progress (`open`), for live drawing."""
 
-    __slots__ = ("detail", "name", "open", "spans")
+    __slots__ = ("detail", "kind", "name", "open", "spans")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, kind: LaneKind = LaneKind.WORKER) -> None:
         self.name = name
+        self.kind = kind
         self.detail = True
         # Readers keep a reference to this list: it is only ever appended to or edited in place.
         self.spans: list[RawSpan] = []
         self.open: OpenRaw | None = None
 
-    def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
-        self.spans.append((task, step, state, t0, t1))
+    def add(self, task: int, step: int, state: str, t0: float, t1: float, cause: str = Cause.NONE) -> None:
+        self.spans.append((task, step, state, t0, t1, cause))
 
 
 class TaskLane(Lane):
@@ -53,17 +57,18 @@ class TaskLane(Lane):
 
     __slots__ = ()
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
+    def __init__(self, name: str, kind: LaneKind = LaneKind.WORKER) -> None:
+        super().__init__(name, kind)
         self.detail = False
 
-    def add(self, task: int, step: int, state: str, t0: float, t1: float) -> None:
+    def add(self, task: int, step: int, state: str, t0: float, t1: float, cause: str = Cause.NONE) -> None:
+        if state == State.QUEUED:
+            return
         spans = self.spans
-        if spans and spans[-1][0] == task and state != "queued":
-            last = spans[-1]
-            spans[-1] = (task, -1, "running", last[3], t1)
-        elif state != "queued":
-            spans.append((task, -1, "running", t0, t1))
+        if spans and spans[-1][0] == task:
+            spans[-1] = (task, -1, State.RUNNING, spans[-1][3], t1, Cause.NONE)
+        else:
+            spans.append((task, -1, State.RUNNING, t0, t1, Cause.NONE))
 
 
 class Recorder:
@@ -78,7 +83,6 @@ class Recorder:
         self._cursors: list[int] = []
         self._seen_open: list[OpenRaw | None] = []
         self._lock = threading.Lock()
-        self._local = threading.local()
         # Heartbeat samples (t, late_s) of this run, appended on the loop while it runs.
         self.lag: list[tuple[float, float]] = []
         self.done: list[int] = []
@@ -87,12 +91,14 @@ class Recorder:
         """Set the run's time origin: every span is reported relative to this moment."""
         self.origin = perf_counter()
 
-    def _make(self, name: str) -> Lane:
-        return Lane(name) if self.detail else TaskLane(name)
+    def _make(self, name: str, kind: LaneKind | None) -> Lane:
+        # Callers that do not say the kind get the one its name implies (the names this app makes).
+        k = lane_kind_of(name) if kind is None else kind
+        return Lane(name, k) if self.detail else TaskLane(name, k)
 
-    def new_lane(self, name: str) -> Lane:
+    def new_lane(self, name: str, kind: LaneKind | None = None) -> Lane:
         """A fresh buffer (several buffers may share a display name, e.g. per-worker queue buffers)."""
-        lane = self._make(name)
+        lane = self._make(name, kind)
         with self._lock:
             self._register(lane)
         return lane
@@ -102,31 +108,33 @@ class Recorder:
         self._buffers.append(lane.spans)
         self._cursors.append(0)
 
-    def lane(self, name: str) -> Lane:
-        """The buffer registered under `name`, created on first use (single-writer lanes)."""
+    def lane(self, name: str, kind: LaneKind | None = None) -> Lane:
+        """The buffer registered under `name`, created on first use (single-writer lanes).
+
+        `kind` says what the lane stands for; left out, it is the kind the name implies.
+        """
         lane = self._by_name.get(name)
         if lane is None:
             with self._lock:
                 lane = self._by_name.get(name)
                 if lane is None:
-                    lane = self._make(name)
+                    lane = self._make(name, kind)
                     self._register(lane)
                     self._by_name[name] = lane
         return lane
 
-    def thread_lane(self, prefix: str) -> Lane:
-        """A lane owned by the calling thread, named `<prefix> N` in order of first use."""
-        lane: Lane | None = getattr(self._local, prefix.replace(" ", "_"), None)
-        if lane is None:
-            with self._lock:
-                n = sum(1 for ln in self._lanes if ln.name.startswith(prefix + " ")) + 1
-            lane = self.new_lane(f"{prefix} {n}")
-            setattr(self._local, prefix.replace(" ", "_"), lane)
-        return lane
+    def lane_kinds(self) -> dict[str, LaneKind]:
+        """Every lane's name and kind, in the order the lanes were made (buffers sharing a name once)."""
+        with self._lock:
+            lanes = self._lanes[:]
+        out: dict[str, LaneKind] = {}
+        for lane in lanes:
+            out.setdefault(lane.name, lane.kind)
+        return out
 
     def _rel(self, lane: Lane, raw: RawSpan) -> Span:
         o = self.origin
-        return Span(raw[0], raw[1], lane.name, raw[2], raw[3] - o, raw[4] - o)
+        return Span(raw[0], raw[1], lane.name, raw[2], raw[3] - o, raw[4] - o, raw[5])
 
     def drain(self) -> list[Span]:
         """Spans closed since the previous drain (one reader only: the GUI's redraw timer)."""
