@@ -3,11 +3,16 @@
 Step bodies are the idiomatic ones: `asyncio.sleep`, asyncio streams, and — deliberately — blocking
 calls and pure-Python work run right on the loop, where they hold it. `in thread` / `in process`
 offload a step with an executor, the standard fix.
+
+Each task has its own lane, named after the task as the user wrote it. A coroutine that could go on
+(its timer is due, its connection accepted, its reply on the socket, its offloaded step done) but has
+not been resumed yet is `ready_wait`, waiting for the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from time import perf_counter
 
 from conclab.engines import sync_task, work
@@ -17,46 +22,69 @@ from conclab.engines.procpool import ProcessWorkers
 from conclab.engines.recorder import Lane
 from conclab.engines.stop import Cancelled, StepError
 from conclab.model.plan import Step, TaskSpec
+from conclab.model.trace import LOOP_LANE, MIN_READY_S, QUEUE_LANE, Cause, LaneKind, State
 
 OFFLOAD_THREADS = 8
 START_BATCH = 500
 
 
+def unique_lane_names(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
+    """Lane names for tasks: each task's own name, with " (2)", " (3)"... where it is already taken."""
+    seen = set(taken)
+    out: list[str] = []
+    for name in names:
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name} ({n})"
+        seen.add(unique)
+        out.append(unique)
+    return out
+
+
+def _resumed(lane: Lane, task: int, index: int, t0: float, due: float | None, t: float,
+             state: str = State.IO_WAIT) -> None:
+    """A wait from `t0` that could have ended at `due` (None: unknown), resumed by the loop at `t`."""
+    if due is not None and t - due > MIN_READY_S:
+        lane.add(task, index, state, t0, due)
+        lane.add(task, index, State.READY_WAIT, due, t, Cause.LOOP)
+    else:
+        lane.add(task, index, state, t0, t)
+
+
 async def _sleep(lane: Lane, task: int, index: int, secs: float) -> None:
     t0 = perf_counter()
-    lane.open = (task, index, "io_wait", t0)
-    deadline = t0 + secs
+    lane.open = (task, index, State.IO_WAIT, t0)
     try:
         await asyncio.sleep(secs)
     finally:
         lane.open = None
-    t = perf_counter()
-    if t - deadline > work.MIN_READY_S:
-        lane.add(task, index, "io_wait", t0, deadline)
-        lane.add(task, index, "ready_wait", deadline, t)
-    else:
-        lane.add(task, index, "io_wait", t0, t)
+    _resumed(lane, task, index, t0, t0 + secs, perf_counter())
 
 
 async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, int]) -> None:
     t0 = perf_counter()
-    lane.open = (task, index, "io_wait", t0)
+    lane.open = (task, index, State.IO_WAIT, t0)
     writer: asyncio.StreamWriter | None = None
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(*addr), 5.0)
+        # Not `wait_for`: on Python 3.11 it runs the connection in a new task that starts only at the
+        # loop's next turn, so a task blocking the loop now would delay even the connect() call.
+        async with asyncio.timeout(work.CONNECT_TIMEOUT_S):
+            reader, writer = await asyncio.open_connection(*addr)
         connected = perf_counter()
-        writer.write(b"%d\n" % round(secs * 1e6))  # type: ignore[union-attr]
+        writer.write(b"%d\n" % round(secs * 1e6))
         line = await reader.readline()
         if not line:
             raise ConnectionError("the loopback server closed the connection")
     except OSError as exc:
-        lane.add(task, index, "io_wait", t0, perf_counter())
+        lane.add(task, index, State.IO_WAIT, t0, perf_counter())
         raise StepError(work.describe_net_error(exc)) from exc
     finally:
         lane.open = None
         if writer is not None:
             writer.close()
-    work.record_round_trip(lane, task, index, t0, connected, line, perf_counter())
+    work.record_round_trip(lane, task, index, t0, connected, line, perf_counter(), work.loop_wait,
+                           work.loop_wait)
 
 
 class AsyncioEngine:
@@ -68,20 +96,26 @@ class AsyncioEngine:
         self._needs_processes = needs_processes
         self._threads: WorkerPool | None = None
         self._procs: ProcessWorkers | None = None
+        self._lane_names: dict[int, str] = {}
 
     def prepare(self, ctx: RunContext) -> None:
         if self._needs_threads:
-            self._threads = WorkerPool(ctx.thread_factory, OFFLOAD_THREADS, "offload thread", ctx.recorder)
+            self._threads = WorkerPool(ctx.thread_factory, OFFLOAD_THREADS, "offload thread", ctx.recorder,
+                                       LaneKind.OFFLOAD)
+        taken = {LOOP_LANE, QUEUE_LANE, *ctx.recorder.lane_kinds()}
+        names = unique_lane_names((t.name for t in ctx.tasks), taken)
+        self._lane_names = {t.id: name for t, name in zip(ctx.tasks, names, strict=True)}
 
     async def aprepare(self, ctx: RunContext) -> None:
         if self._needs_processes:
             self._procs = ProcessWorkers(None, ctx)
             await self._procs.start()
 
-    async def _offload_thread(self, ctx: RunContext, task: int, index: int, step: Step) -> None:
+    async def _offload_thread(self, ctx: RunContext, task: int, index: int, step: Step) -> float:
+        """Run a step on an offload thread; returns the moment it finished there."""
         assert self._threads is not None
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
+        fut: asyncio.Future[float] = loop.create_future()
 
         def job(lane: Lane) -> None:
             try:
@@ -89,26 +123,29 @@ class AsyncioEngine:
             except BaseException as exc:
                 settle_threadsafe(loop, fut, exc=exc)
             else:
-                settle_threadsafe(loop, fut, None)
+                settle_threadsafe(loop, fut, perf_counter())
 
         self._threads.submit(task, job)
-        await fut
+        return await fut
+
+    def _lane(self, ctx: RunContext, task: TaskSpec) -> Lane:
+        return ctx.recorder.lane(self._lane_names.get(task.id, task.name), LaneKind.TASK)
 
     async def _task(self, ctx: RunContext, task: TaskSpec, sem: asyncio.Semaphore | None) -> None:
         if task.start_s > 0:
             await asyncio.sleep(max(0.0, task.start_s - ctx.recorder.elapsed()))
-        lane = ctx.recorder.lane(f"task {task.id}")
+        lane = self._lane(ctx, task)
         due = ctx.recorder.origin + task.start_s
         first_turn = perf_counter()
-        if first_turn - due > work.MIN_READY_S:
+        if first_turn - due > MIN_READY_S:
             # Due, but its coroutine only got its first turn now: the loop was busy with others.
-            lane.add(task.id, -1, "ready_wait", due, first_turn)
+            lane.add(task.id, -1, State.READY_WAIT, due, first_turn, Cause.LOOP)
         try:
             if sem is not None:
                 t0 = perf_counter()
                 await sem.acquire()
-                if perf_counter() - t0 > work.MIN_READY_S:
-                    lane.add(task.id, -1, "queued", t0, perf_counter())
+                if perf_counter() - t0 > MIN_READY_S:
+                    lane.add(task.id, -1, State.QUEUED, t0, perf_counter())
             try:
                 ctx.sink(RunEvent("started", task.id))
                 await self._steps(ctx, task, lane)
@@ -127,16 +164,17 @@ class AsyncioEngine:
                 raise Cancelled
             if step.offload is not None:
                 t0 = perf_counter()
-                lane.open = (task.id, i, "io_wait", t0)
+                lane.open = (task.id, i, State.IO_WAIT, t0)
+                finished: float | None = None  # a process offload's end is not stamped here
                 try:
                     if step.offload == "thread":
-                        await self._offload_thread(ctx, task.id, i, step)
+                        finished = await self._offload_thread(ctx, task.id, i, step)
                     else:
                         assert self._procs is not None
                         await self._procs.run_task(ctx, task, steps=(step,), first_index=i)
                 finally:
                     lane.open = None
-                    lane.add(task.id, i, "io_wait", t0, perf_counter())
+                    _resumed(lane, task.id, i, t0, finished, perf_counter())
             elif step.kind == "sleep":
                 await _sleep(lane, task.id, i, step.duration_s)
             elif step.kind == "net":
@@ -146,7 +184,7 @@ class AsyncioEngine:
             else:
                 # block, cpu and hash run right here on the loop: that is the point being shown.
                 sync_task.run_step(lane, task.id, i, step, ctx.calibration, ctx.addr, ctx.stop,
-                                   block_state="blocking")
+                                   block_state=State.BLOCKING)
 
     async def run(self, ctx: RunContext) -> None:
         sem = asyncio.Semaphore(self.workers) if self.workers else None

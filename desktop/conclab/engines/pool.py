@@ -1,7 +1,8 @@
 """A fixed pool of worker threads made by a thread factory (QThreads in the window, threads on the CLI).
 
-Each worker owns its lane, so its spans are written without locks. A job waits in the queue from
-`submit` until a worker takes it: that wait is recorded as `queued` in the worker's own queue buffer.
+Each worker owns its lane (of the kind the pool is given: the model's workers, or asyncio's offload
+threads), so its spans are written without locks. A job waits in the queue from `submit` until a worker
+takes it: that wait is recorded as `queued` in the worker's own buffer of the queue lane.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from time import perf_counter
 
 from conclab.engines.context import ThreadFactory, ThreadHandle
 from conclab.engines.recorder import Lane, Recorder
-from conclab.model.trace import QUEUE_LANE
+from conclab.model.trace import QUEUE_LANE, LaneKind, State
 
 Job = Callable[[Lane], None]
 QUEUED_MIN_S = 50e-6
@@ -21,13 +22,14 @@ QUEUED_MIN_S = 50e-6
 class WorkerPool:
     """`n` workers pulling jobs from one queue; `shutdown` lets them finish and joins them."""
 
-    def __init__(self, factory: ThreadFactory, n: int, prefix: str, recorder: Recorder) -> None:
+    def __init__(self, factory: ThreadFactory, n: int, prefix: str, recorder: Recorder,
+                 kind: LaneKind = LaneKind.WORKER) -> None:
         self._q: queue.SimpleQueue[tuple[int, Job, float] | None] = queue.SimpleQueue()
         self._threads: list[ThreadHandle] = []
         self.size = n
         for i in range(n):
-            lane = recorder.lane(f"{prefix} {i + 1}")
-            qlane = recorder.new_lane(QUEUE_LANE)
+            lane = recorder.lane(f"{prefix} {i + 1}", kind)
+            qlane = recorder.new_lane(QUEUE_LANE, LaneKind.QUEUE)
             handle = factory(self._worker_main(lane, qlane), f"conclab-{prefix}-{i + 1}")
             self._threads.append(handle)
         for h in self._threads:
@@ -44,7 +46,7 @@ class WorkerPool:
                 task, job, submitted = item
                 started = perf_counter()
                 if started - submitted > QUEUED_MIN_S:
-                    qlane.add(task, -1, "queued", submitted, started)
+                    qlane.add(task, -1, State.QUEUED, submitted, started)
                 job(lane)
 
         return main

@@ -1,25 +1,96 @@
 """Synchronous step bodies: sleep, block, net, cpu, hash — each recording its spans into a lane.
 
 Work runs in small quanta with one `perf_counter` per quantum. A quantum that took much longer than
-the work in it means the code was ready but not running (waiting for the GIL, the loop or a core):
-that gap is recorded as `ready_wait`, the rest as `running`.
+the work in it is a gap: the thread was ready but not running. Only at a gap (never per quantum) the
+body asks what the gap was made of — the thread's CPU clock says how much of it was off the CPU (that
+part is the `ready_wait`; the rest was slow work, and stays `running`), and the kernel's run-queue
+accounting (`/proc/thread-self/schedstat` on Linux) says how much of it was spent waiting for a core;
+the rest of an off-CPU wait is a wait for the GIL. A wait after a blocking call (a sleep's timer, a
+reply on the socket) is told apart the same way. Where the run queue cannot be read, a thread's wait
+is "the GIL or a core", never a guess; a process's only thread cannot wait for a GIL, so its waits are
+for a core.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from collections.abc import Callable
-from time import perf_counter
+from time import perf_counter, thread_time
+from typing import NamedTuple
 
 from conclab.engines.calibrate import Calibration, hash_bytes, spin
 from conclab.engines.recorder import Lane
 from conclab.engines.stop import Cancelled, StepError, StopFlag
+from conclab.model.trace import MIN_READY_S, Cause, State
 
 # A quantum longer than its expected time by this much counts as a wait, not as slow work.
 GAP_S = 0.0005
-# Waits shorter than this after a deadline are timer jitter, not worth a span.
-MIN_READY_S = 20e-6
 NET_POLL_S = 0.05
+CONNECT_TIMEOUT_S = 5.0
+# Linux lets a sleeping thread's timer fire up to this late (the default timer slack of a normal
+# thread) to batch wake-ups: until then the thread is still waiting for its timer, not ready.
+TIMER_SLACK_S = 50e-6
+_SCHEDSTAT = "/proc/thread-self/schedstat"
+
+WaitCause = Callable[[float], str]  # the length of a ready wait -> what it was waiting for
+
+
+def run_queue_s() -> float | None:
+    """Seconds the calling thread has spent on a run queue, ready but without a core (None: unknown)."""
+    try:
+        fd = os.open(_SCHEDSTAT, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fields = os.read(fd, 128).split()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return int(fields[1]) / 1e9 if len(fields) >= 2 else None
+
+
+def thread_cause(wait_s: float, queued_s: float | None) -> Cause:
+    """What a thread's ready wait of `wait_s` was for, given its run-queue time over the wait.
+
+    A gap gets the cause that took most of it: the order of a GIL wait and a core wait inside one gap
+    is not measured, so it is not split in two.
+    """
+    if threading.active_count() == 1:
+        return Cause.CORE  # no other thread to hold the GIL
+    if queued_s is None:
+        return Cause.GIL_OR_CORE
+    return Cause.CORE if 2 * min(wait_s, queued_s) >= wait_s else Cause.GIL
+
+
+def _since(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else max(0.0, now - before)
+
+
+def thread_wait(queued_before: float | None) -> WaitCause:
+    """The cause of a thread's wait that ends now, against a run-queue reading taken before it began
+    (None when none was taken: the wait is then told only as far as the thread count allows)."""
+    queued = None if queued_before is None else _since(run_queue_s(), queued_before)
+    return lambda wait_s: thread_cause(wait_s, queued)
+
+
+def loop_wait(_wait_s: float) -> str:
+    """A coroutine's wait to be resumed: the event loop was busy with something else."""
+    return Cause.LOOP
+
+
+class _Mark(NamedTuple):
+    """The thread's clocks at one moment: wall, CPU and run-queue time."""
+
+    wall: float
+    cpu: float
+    queued: float | None
+
+    @classmethod
+    def at(cls, wall: float) -> _Mark:
+        return cls(wall, thread_time(), run_queue_s())
 
 
 def _quanta(
@@ -30,11 +101,12 @@ def _quanta(
         _quanta_untimed(lane, task, step, total, quantum, stop, fn)
         return
     seg0 = last = perf_counter()
-    lane.open = (task, step, "running", seg0)
+    mark = _Mark.at(seg0)
+    lane.open = (task, step, State.RUNNING, seg0)
     remaining = total
     while remaining > 0:
         if stop.is_set():
-            lane.add(task, step, "running", seg0, last)
+            lane.add(task, step, State.RUNNING, seg0, last)
             lane.open = None
             raise Cancelled
         n = quantum if remaining > quantum else remaining
@@ -43,15 +115,27 @@ def _quanta(
         now = perf_counter()
         expected = n / rate
         if now - last > expected + GAP_S:
-            resumed = now - expected
-            if last > seg0:
-                lane.add(task, step, "running", seg0, last)
-            lane.add(task, step, "ready_wait", last, resumed)
-            seg0 = resumed
-            lane.open = (task, step, "running", seg0)
+            seg0, mark = _gap(lane, task, step, seg0, last, now - last - expected, mark, now)
         last = now
-    lane.add(task, step, "running", seg0, last)
+    lane.add(task, step, State.RUNNING, seg0, last)
     lane.open = None
+
+
+def _gap(lane: Lane, task: int, step: int, seg0: float, last: float, gap: float, mark: _Mark,
+         now: float) -> tuple[float, _Mark]:
+    """Record the off-CPU part of a gap after `last` as a ready wait; returns the new segment start and
+    mark. Sub-threshold waits between marks are counted into the next gap, hence the clamp to `gap`."""
+    here = _Mark.at(now)
+    off_cpu = (here.wall - mark.wall) - (here.cpu - mark.cpu)
+    wait = min(gap, off_cpu)
+    if wait < GAP_S:
+        return seg0, here  # the work itself ran slower (on a core all along): still running
+    if last > seg0:
+        lane.add(task, step, State.RUNNING, seg0, last)
+    resumed = last + wait
+    lane.add(task, step, State.READY_WAIT, last, resumed, thread_cause(wait, _since(here.queued, mark.queued)))
+    lane.open = (task, step, State.RUNNING, resumed)
+    return resumed, here
 
 
 def _quanta_untimed(
@@ -67,7 +151,7 @@ def _quanta_untimed(
         n = quantum if remaining > quantum else remaining
         fn(n)
         remaining -= n
-    lane.add(task, step, "running", t0, perf_counter())
+    lane.add(task, step, State.RUNNING, t0, perf_counter())
 
 
 def measure_overhead(cal: Calibration, seconds: float = 0.02, trials: int = 7) -> float:
@@ -104,19 +188,25 @@ def hash_(lane: Lane, task: int, step: int, seconds: float, cal: Calibration, st
             hash_bytes)
 
 
-def wait(lane: Lane, task: int, step: int, seconds: float, stop: StopFlag, state: str = "io_wait") -> None:
-    """A blocking wait (time.sleep semantics) that a stop request interrupts at once."""
+def wait(lane: Lane, task: int, step: int, seconds: float, stop: StopFlag, state: str = State.IO_WAIT,
+         ) -> None:
+    """A blocking wait (time.sleep semantics) that a stop request interrupts at once.
+
+    The timer is due at the deadline plus the timer slack; from then until the thread runs again it is
+    ready, waiting for a core or the GIL (measured).
+    """
     t0 = perf_counter()
-    deadline = t0 + seconds
+    queued0 = run_queue_s() if lane.detail else None
+    due = t0 + seconds + TIMER_SLACK_S
     lane.open = (task, step, state, t0)
     if stop.wait(seconds):
         lane.add(task, step, state, t0, perf_counter())
         lane.open = None
         raise Cancelled
     t = perf_counter()
-    if t - deadline > MIN_READY_S:
-        lane.add(task, step, state, t0, deadline)
-        lane.add(task, step, "ready_wait", deadline, t)
+    if t - due > MIN_READY_S:
+        lane.add(task, step, state, t0, due)
+        lane.add(task, step, State.READY_WAIT, due, t, thread_wait(queued0)(t - due))
     else:
         lane.add(task, step, state, t0, t)
     lane.open = None
@@ -127,10 +217,13 @@ def net(
 ) -> None:
     """One round trip to the loopback server over a blocking socket."""
     t0 = perf_counter()
-    lane.open = (task, step, "io_wait", t0)
+    queued = run_queue_s() if lane.detail else None
+    lane.open = (task, step, State.IO_WAIT, t0)
     try:
-        with socket.create_connection(addr, timeout=5.0) as sock:
+        with socket.create_connection(addr, timeout=CONNECT_TIMEOUT_S) as sock:
             connected = perf_counter()
+            after_connect = thread_wait(queued)
+            queued = run_queue_s() if lane.detail else None
             sock.settimeout(NET_POLL_S)
             sock.sendall(b"%d\n" % round(seconds * 1e6))
             buf = b""
@@ -140,37 +233,41 @@ def net(
                 try:
                     chunk = sock.recv(64)
                 except TimeoutError:
+                    # Run-queue time before this poll is not part of the wait for the reply.
+                    queued = run_queue_s() if lane.detail else None
                     continue
                 if not chunk:
                     raise ConnectionError("the loopback server closed the connection")
                 buf += chunk
     except Cancelled:
-        lane.add(task, step, "io_wait", t0, perf_counter())
+        lane.add(task, step, State.IO_WAIT, t0, perf_counter())
         lane.open = None
         raise
     except OSError as exc:
-        lane.add(task, step, "io_wait", t0, perf_counter())
+        lane.add(task, step, State.IO_WAIT, t0, perf_counter())
         lane.open = None
         raise StepError(describe_net_error(exc)) from exc
-    record_round_trip(lane, task, step, t0, connected, buf, perf_counter())
+    t = perf_counter()
+    record_round_trip(lane, task, step, t0, connected, buf, t, after_connect, thread_wait(queued))
     lane.open = None
 
 
 def record_round_trip(lane: Lane, task: int, step: int, t0: float, connected: float, reply: bytes,
-                      t: float) -> None:
-    """Spans of one round trip: waiting on the network, and being ready while the code could not run
-    (connected but not yet resumed; answered but not yet resumed)."""
+                      t: float, after_connect: WaitCause, after_reply: WaitCause) -> None:
+    """Spans of one round trip, from the server's stamps: waiting on the network while it had something
+    to do (connecting; request sent → reply on the socket), and ready while the code could not run
+    (accepted but not yet resumed; answered but not yet resumed), with the causes given."""
     accepted, sent = parse_reply(reply)
     accepted = min(max(accepted, t0), connected)
     sent = min(max(sent, connected), t)
     if connected - accepted > MIN_READY_S:
-        lane.add(task, step, "io_wait", t0, accepted)
-        lane.add(task, step, "ready_wait", accepted, connected)
-        lane.add(task, step, "io_wait", connected, sent)
+        lane.add(task, step, State.IO_WAIT, t0, accepted)
+        lane.add(task, step, State.READY_WAIT, accepted, connected, after_connect(connected - accepted))
+        lane.add(task, step, State.IO_WAIT, connected, sent)
     else:
-        lane.add(task, step, "io_wait", t0, sent)
+        lane.add(task, step, State.IO_WAIT, t0, sent)
     if t - sent > MIN_READY_S:
-        lane.add(task, step, "ready_wait", sent, t)
+        lane.add(task, step, State.READY_WAIT, sent, t, after_reply(t - sent))
 
 
 def describe_net_error(exc: OSError) -> str:
