@@ -1,11 +1,26 @@
-"""Probes that run during every run: the main-loop heartbeat, and process resource readings."""
+"""Probes that run during every run: the main-loop heartbeat, and process resource readings.
+
+Resource readings cover the whole process, every thread included, from the same source the process
+workers use (`getrusage`), so models compare like with like. psutil is optional: without it (another
+interpreter may run the lab) the probe still works, and says which sources it read.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from time import perf_counter
 
-import psutil
+try:
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
+
+try:
+    import psutil
+except ImportError:  # optional: RSS then comes from getrusage
+    psutil = None
 
 HEARTBEAT_S = 0.010
 RSS_EVERY = 10
@@ -49,23 +64,54 @@ class Heartbeat:
 
 
 class ResourceProbe:
-    """CPU time, context switches and peak RSS of this process over a run."""
+    """CPU time, context switches (every thread's) and peak RSS of this process over a run.
+
+    `sources` names where each reading came from (`cpu`, `ctx_switches`, `rss`); `metrics_source`
+    says the same in one line, for the run's record. Without psutil, peak RSS is `ru_maxrss`: the
+    process's peak since it started, not only this run's.
+    """
 
     def __init__(self) -> None:
-        self._proc = psutil.Process()
+        self._proc = psutil.Process() if psutil is not None else None
         self._cpu0 = 0.0
         self._ctx0 = 0
         self.cpu_s = 0.0
         self.ctx_switches = 0
         self.peak_rss_mb = 0.0
+        self.sources: dict[str, str] = {
+            "cpu": "getrusage" if resource is not None else "process_time",
+            "ctx_switches": "getrusage" if resource is not None else "psutil" if self._proc else "none",
+            "rss": "psutil" if self._proc is not None else "ru_maxrss" if resource is not None else "none",
+        }
+
+    @property
+    def metrics_source(self) -> str:
+        """Where the readings came from, e.g. `cpu=getrusage ctx_switches=getrusage rss=psutil`."""
+        return " ".join(f"{k}={v}" for k, v in self.sources.items())
 
     def _cpu(self) -> float:
-        t = self._proc.cpu_times()
-        return float(t.user + t.system)
+        if resource is None:
+            return time.process_time()
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return float(ru.ru_utime + ru.ru_stime)
 
     def _ctx(self) -> int:
-        c = self._proc.num_ctx_switches()
-        return int(c.voluntary + c.involuntary)
+        if resource is not None:
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            return int(ru.ru_nvcsw + ru.ru_nivcsw)
+        if self._proc is not None:
+            c = self._proc.num_ctx_switches()
+            return int(c.voluntary + c.involuntary)
+        return 0
+
+    def _rss_mb(self) -> float:
+        if self._proc is not None:
+            return float(self._proc.memory_info().rss) / 2**20
+        if resource is not None:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            # ru_maxrss is in KiB on Linux, in bytes on macOS.
+            return float(peak) / (2**20 if sys.platform == "darwin" else 2**10)
+        return 0.0
 
     def begin(self) -> None:
         self._cpu0 = self._cpu()
@@ -74,7 +120,7 @@ class ResourceProbe:
         self.sample_rss()
 
     def sample_rss(self) -> None:
-        rss = self._proc.memory_info().rss / 2**20
+        rss = self._rss_mb()
         if rss > self.peak_rss_mb:
             self.peak_rss_mb = rss
 
