@@ -12,6 +12,7 @@ from conclab.model.captions import (
     main_loop_lag,
     parallel_fraction,
     ready_wait,
+    ready_waits,
 )
 from conclab.model.plan import Group, Plan, Step
 from conclab.model.run import ModelRun, TaskOutcome
@@ -25,7 +26,7 @@ def make_run(model: str, spans: list[Span], names: list[str], metrics: dict[str,
 
 
 def alternating(quantum: float, total: float, lanes: tuple[str, str] = ("thread 1", "thread 2"),
-                ) -> list[Span]:
+                cause: str = "gil") -> list[Span]:
     """Two threads taking turns: running on one lane while the other is ready, every `quantum`."""
     spans: list[Span] = []
     t, i = 0.0, 0
@@ -33,7 +34,7 @@ def alternating(quantum: float, total: float, lanes: tuple[str, str] = ("thread 
         lane = lanes[i % 2]
         other = lanes[(i + 1) % 2]
         spans.append(Span(i % 2, 0, lane, "running", t, t + quantum))
-        spans.append(Span((i + 1) % 2, 0, other, "ready_wait", t, t + quantum))
+        spans.append(Span((i + 1) % 2, 0, other, "ready_wait", t, t + quantum, cause))
         t += quantum
         i += 1
     return spans
@@ -65,6 +66,13 @@ def test_gil_handoff_median_gap() -> None:
     assert slower is not None and slower.text == "GIL hand-off every ~20 ms"
 
 
+def test_no_handoff_when_the_waits_were_for_cores_or_not_told() -> None:
+    # Hashing threads taking turns on too few cores look the same on the timeline: their waits say why.
+    assert gil_handoff(make_run("threads", alternating(0.005, 0.3, cause="core"), ["h1", "h2"])) is None
+    assert gil_handoff(make_run("threads", alternating(0.005, 0.3, cause="gil_or_core"), ["a", "b"])) is None
+    assert gil_handoff(make_run("threads", alternating(0.005, 0.3, cause=""), ["a", "b"])) is None
+
+
 def test_no_handoff_when_threads_run_side_by_side() -> None:
     # Hashing threads overlap: their running spans coincide, so nothing changes hands.
     spans = [Span(i % 2, 0, f"thread {i % 2 + 1}", "running", (i // 2) * 0.01, (i // 2) * 0.01 + 0.01)
@@ -92,21 +100,39 @@ def test_cores_used_counts_cpu_tasks_from_plan() -> None:
     assert cores_used(make_run("threads", [], ["a"], {})) is None
 
 
-def test_ready_wait_sums_per_task_and_names_what_was_waited_for() -> None:
+def test_ready_wait_names_the_tasks_and_what_was_waited_for() -> None:
     spans = [
-        Span(0, 0, "task 0", "ready_wait", 0.2, 0.9),
-        Span(1, 0, "task 1", "ready_wait", 0.4, 0.7),
-        Span(1, 1, "task 1", "ready_wait", 0.8, 1.0),
-        Span(2, 0, "task 2", "running", 0.0, 1.0),
+        Span(0, 0, "a", "ready_wait", 0.2, 0.9, "loop"),
+        Span(1, 0, "b", "ready_wait", 0.4, 0.7, "loop"),
+        Span(1, 1, "b", "ready_wait", 0.8, 1.0, "loop"),
+        Span(2, 0, "c", "running", 0.0, 1.0),
     ]
-    cap = ready_wait(make_run("asyncio", spans, ["a", "b", "c"]))
-    assert cap is not None and cap.text == "2 tasks waited 1.2 s for the event loop"
+    cap = ready_wait(make_run("asyncio", spans, ["fetch", "logger", "other"]))
+    assert cap is not None and cap.text == "fetch and logger waited ~600 ms each for the event loop"
     assert cap.t == 0.2
-    gil = ready_wait(make_run("threads", spans[:1], ["a"]))
-    assert gil is not None and gil.text == "1 task waited 700 ms for the GIL"
-    core = ready_wait(make_run("processes", spans[:1], ["a"]))
-    assert core is not None and core.text.endswith("for a free core")
-    assert ready_wait(make_run("asyncio", [Span(0, 0, "task 0", "ready_wait", 0.0, 0.001)], ["a"])) is None
+    one = [Span(0, 0, "thread 1", "ready_wait", 0.2, 0.565, "core")]
+    core = ready_wait(make_run("threads", one, ["hash"]))
+    assert core is not None and core.text == "hash waited 365 ms for a core"
+    gil = ready_wait(make_run("threads", [one[0]._replace(cause="gil")], ["crunch"]))
+    assert gil is not None and gil.text == "crunch waited 365 ms for the GIL"
+    unknown = ready_wait(make_run("threads", [one[0]._replace(cause="gil_or_core")], ["x"]))
+    assert unknown is not None and unknown.text == "x waited 365 ms for the GIL or a core"
+    assert ready_wait(make_run("asyncio", [Span(0, 0, "a", "ready_wait", 0.0, 0.001, "loop")], ["a"])) is None
+
+
+def test_ready_waits_one_caption_per_cause_largest_first() -> None:
+    spans = [Span(t, 0, f"thread {t + 1}", "ready_wait", 0.1 * t, 0.1 * t + 0.2, "gil") for t in range(5)]
+    spans.append(Span(0, 0, "thread 1", "ready_wait", 0.9, 0.95, "core"))
+    caps = ready_waits(make_run("threads", spans, [f"crunch {i + 1}" for i in range(5)]))
+    assert [c.text for c in caps] == ["5 tasks waited ~200 ms each for the GIL", "crunch 1 waited 50 ms for a core"]
+
+
+def test_ready_waits_from_older_files_take_the_models_usual_cause() -> None:
+    old = [Span(0, 0, "process 1", "ready_wait", 0.0, 0.3)]
+    cap = ready_wait(make_run("processes", old, ["p"]))
+    assert cap is not None and cap.text == "p waited 300 ms for a core"
+    threads = ready_wait(make_run("threads", [old[0]._replace(worker="thread 1")], ["t"]))
+    assert threads is not None and threads.text.endswith("for the GIL or a core")
 
 
 def test_main_loop_lag_only_when_noticeable() -> None:

@@ -1,7 +1,8 @@
 """Captions: short sentences computed from one run's trace that point at what the timeline shows.
 
 Each caption has a text, the time it refers to (seconds from the run's start) and optionally the lane it
-belongs to, so a view can pin it to the timeline. All are derived from spans and metrics only.
+belongs to, so a view can pin it to the timeline. All are derived from spans and metrics only, and say
+only what was measured: a wait is "for the GIL" or "for a core" only where the trace tells which.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from typing import Any
 
 from conclab.model.plan import Plan
 from conclab.model.run import ModelRun
-from conclab.model.trace import LOOP_LANE, QUEUE_LANE, Span
+from conclab.model.trace import LOOP_LANE, QUEUE_LANE, Cause, LaneKind, Span, State, default_cause
 
 MIN_BLOCK_S = 0.02
-MIN_READY_S = 0.01
+# Ready waits (all tasks together, for one cause) shorter than this are not worth a caption...
+CAPTION_READY_S = 0.01
+# ...and a task that waited less than this is not counted among those that waited.
+TASK_READY_S = 0.001
 MIN_HANDOFFS = 4
 MAX_PARALLEL = 0.2
+NAMED_TASKS = 3
+
+_WAITED_FOR: dict[str, str] = {
+    Cause.LOOP: "the event loop",
+    Cause.GIL: "the GIL",
+    Cause.CORE: "a core",
+    Cause.GIL_OR_CORE: "the GIL or a core",
+}
 
 
 @dataclass(frozen=True)
@@ -96,11 +108,31 @@ def handoff_times(spans: Sequence[Span]) -> list[float]:
     return [cur.t0 for prev, cur in itertools.pairwise(running) if cur.worker != prev.worker]
 
 
+def _worker_spans(run: ModelRun) -> list[Span]:
+    thread_kinds = (LaneKind.WORKER, LaneKind.OFFLOAD)
+    return [s for s in run.spans if run.lane_kind(s.worker) in thread_kinds]
+
+
+def waited_mostly_for_the_gil(spans: Sequence[Span]) -> bool:
+    """True when at least half of these spans' ready-wait time was measured as waiting for the GIL."""
+    gil = total = 0.0
+    for s in spans:
+        if s.state == State.READY_WAIT:
+            total += s.duration
+            if s.cause == Cause.GIL:
+                gil += s.duration
+    return total > 0 and 2 * gil >= total
+
+
 def gil_handoff(run: ModelRun) -> Caption | None:
-    """Under threads: how often the GIL changed hands while several threads ran Python code."""
+    """Under threads: how often the GIL changed hands while several threads ran Python code — only
+    when their waits were measured as waits for the GIL (threads waiting for cores hand nothing off)."""
     if run.model != "threads":
         return None
-    times = handoff_times(_spans(run))
+    spans = _worker_spans(run)
+    if not waited_mostly_for_the_gil(spans):
+        return None
+    times = handoff_times(spans)
     if len(times) < MIN_HANDOFFS:
         return None
     gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
@@ -132,23 +164,47 @@ def cores_used(run: ModelRun, plan: Plan | None = None) -> Caption | None:
     return Caption("cores_used", f"{n} {noun} used {cores:.1f} cores", wall / 2)
 
 
-def ready_wait(run: ModelRun) -> Caption | None:
-    """How long tasks were ready to run but waited (for the loop, the GIL or a core)."""
-    per_task: dict[int, float] = defaultdict(float)
-    first: dict[int, float] = {}
+def _who(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= NAMED_TASKS:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{len(names)} tasks"
+
+
+def ready_waits(run: ModelRun) -> list[Caption]:
+    """For each measured cause: which tasks were ready to run but waited for it, and how long.
+
+    One task's wait is given in full; several tasks' as the mean per task (their sum is task-seconds,
+    which would read as nonsense beside the run's wall time). Spans from files older than causes count
+    as the model's usual wait.
+    """
+    per_cause: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    first: dict[tuple[str, int], float] = {}
     for s in _spans(run):
-        if s.state == "ready_wait":
-            per_task[s.task] += s.duration
-            first[s.task] = min(first.get(s.task, s.t0), s.t0)
-    waited = {t: d for t, d in per_task.items() if d >= MIN_READY_S / 10}
-    total = sum(waited.values())
-    if total < MIN_READY_S:
-        return None
-    whom = {"asyncio": "the event loop", "processes": "a free core"}.get(run.model, "the GIL")
-    n = len(waited)
-    noun = "task" if n == 1 else "tasks"
-    longest = max(waited, key=lambda t: waited[t])
-    return Caption("ready_wait", f"{n} {noun} waited {_seconds(total)} for {whom}", first[longest])
+        if s.state == State.READY_WAIT:
+            cause = s.cause or default_cause(run.model)
+            per_cause[cause][s.task] += s.duration
+            first[cause, s.task] = min(first.get((cause, s.task), s.t0), s.t0)
+    names = _names(run)
+    found: list[tuple[float, Caption]] = []
+    for cause, per_task in per_cause.items():
+        waited = {t: d for t, d in per_task.items() if d >= TASK_READY_S}
+        total = sum(waited.values())
+        if total < CAPTION_READY_S:
+            continue
+        who = _who([names.get(t, f"#{t}") for t in sorted(waited)])
+        amount = _seconds(total) if len(waited) == 1 else f"~{_seconds(total / len(waited))} each"
+        longest = max(waited, key=lambda t: waited[t])
+        text = f"{who} waited {amount} for {_WAITED_FOR.get(cause, cause)}"
+        found.append((total, Caption("ready_wait", text, first[cause, longest])))
+    return [c for _, c in sorted(found, key=lambda tc: -tc[0])]
+
+
+def ready_wait(run: ModelRun) -> Caption | None:
+    """The ready-wait caption of the cause that took the most task-time (see `ready_waits`)."""
+    found = ready_waits(run)
+    return found[0] if found else None
 
 
 def main_loop_lag(run: ModelRun) -> Caption | None:
@@ -163,6 +219,6 @@ def main_loop_lag(run: ModelRun) -> Caption | None:
 
 def captions_for(run: ModelRun, plan: Plan | None = None) -> list[Caption]:
     """Every caption that applies to this run, in time order."""
-    found: list[Any] = [loop_blocked(run), gil_handoff(run), cores_used(run, plan), ready_wait(run),
+    found: list[Any] = [loop_blocked(run), gil_handoff(run), cores_used(run, plan), *ready_waits(run),
                         main_loop_lag(run)]
     return sorted((c for c in found if c is not None), key=lambda c: c.t)
