@@ -2,13 +2,17 @@
 
 Work runs in small quanta with one `perf_counter` per quantum. A quantum that took much longer than
 the work in it is a gap: the thread was ready but not running. Only at a gap (never per quantum) the
-body asks what the gap was made of — the thread's CPU clock says how much of it was off the CPU (that
-part is the `ready_wait`; the rest was slow work, and stays `running`), and the kernel's run-queue
-accounting (`/proc/thread-self/schedstat` on Linux) says how much of it was spent waiting for a core;
-the rest of an off-CPU wait is a wait for the GIL. A wait after a blocking call (a sleep's timer, a
-reply on the socket) is told apart the same way. Where the run queue cannot be read, a thread's wait
-is "the GIL or a core", never a guess; a process's only thread cannot wait for a GIL, so its waits are
-for a core.
+body asks what the gap was made of:
+- the thread's CPU clock: the part spent on a core was slow work and stays `running`; the rest is
+  the `ready_wait`;
+- the kernel's run-queue time (`/proc/thread-self/schedstat` on Linux): waiting for a core; the
+  rest, asleep, is waiting for the GIL;
+- unless no other thread of the process ran meanwhile (a process worker, whose other threads only
+  watch): then nothing could hold the GIL, and the thread lacked a core (the hypervisor's, say).
+A gap is labelled with the cause that took most of it (their order inside one gap is not measured,
+so it is not split in two). A thread's wait after a blocking call (a sleep's timer, a reply on the
+socket) is told from its run-queue time. Where the run queue cannot be read and other threads ran, a
+wait is "the GIL or a core": never a guess.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from time import perf_counter, thread_time
+from time import perf_counter, process_time, thread_time
 from typing import NamedTuple
 
 from conclab.engines.calibrate import Calibration, hash_bytes, spin
@@ -34,7 +38,11 @@ CONNECT_TIMEOUT_S = 5.0
 TIMER_SLACK_S = 50e-6
 _SCHEDSTAT = "/proc/thread-self/schedstat"
 
-WaitCause = Callable[[float], str]  # the length of a ready wait -> what it was waiting for
+# Other threads that used less CPU than this share of a wait did not hold the GIL through it.
+IDLE_OTHERS = 0.1
+
+# The length of a possible ready wait -> what it was waiting for, or None when it was no ready wait.
+WaitCause = Callable[[float], str | None]
 
 
 def run_queue_s() -> float | None:
@@ -52,17 +60,30 @@ def run_queue_s() -> float | None:
     return int(fields[1]) / 1e9 if len(fields) >= 2 else None
 
 
-def thread_cause(wait_s: float, queued_s: float | None) -> Cause:
-    """What a thread's ready wait of `wait_s` was for, given its run-queue time over the wait.
-
-    A gap gets the cause that took most of it: the order of a GIL wait and a core wait inside one gap
-    is not measured, so it is not split in two.
-    """
-    if threading.active_count() == 1:
-        return Cause.CORE  # no other thread to hold the GIL
+def gap_cause(wait_s: float, queued_s: float | None, others_cpu_s: float) -> Cause:
+    """What an off-CPU wait of `wait_s` in running code was for, given the thread's run-queue time
+    (None: unknown) and the CPU time the process's other threads used over it."""
+    if threading.active_count() == 1 or others_cpu_s < IDLE_OTHERS * wait_s:
+        return Cause.CORE  # no other thread ran: none held the GIL
     if queued_s is None:
         return Cause.GIL_OR_CORE
     return Cause.CORE if 2 * min(wait_s, queued_s) >= wait_s else Cause.GIL
+
+
+def resume_cause(wait_s: float, queued_s: float | None) -> Cause | None:
+    """What a thread waited for between the end of a blocking call and running again, or None.
+
+    Run-queue time is a measured wait for a core, however short. Time asleep past the call's end is
+    a wait for the GIL only when it is long (`GAP_S`): a shorter one cannot be told from the time the
+    kernel takes to wake the thread, so it stays part of the call's wait.
+    """
+    if queued_s is not None and 2 * min(wait_s, queued_s) >= wait_s:
+        return Cause.CORE
+    if wait_s < GAP_S:
+        return None
+    if threading.active_count() == 1:
+        return Cause.CORE
+    return Cause.GIL if queued_s is not None else Cause.GIL_OR_CORE
 
 
 def _since(now: float | None, before: float | None) -> float | None:
@@ -73,7 +94,7 @@ def thread_wait(queued_before: float | None) -> WaitCause:
     """The cause of a thread's wait that ends now, against a run-queue reading taken before it began
     (None when none was taken: the wait is then told only as far as the thread count allows)."""
     queued = None if queued_before is None else _since(run_queue_s(), queued_before)
-    return lambda wait_s: thread_cause(wait_s, queued)
+    return lambda wait_s: resume_cause(wait_s, queued)
 
 
 def loop_wait(_wait_s: float) -> str:
@@ -82,15 +103,16 @@ def loop_wait(_wait_s: float) -> str:
 
 
 class _Mark(NamedTuple):
-    """The thread's clocks at one moment: wall, CPU and run-queue time."""
+    """The clocks at one moment: wall, this thread's CPU, the process's CPU, this thread's run queue."""
 
     wall: float
     cpu: float
+    process: float
     queued: float | None
 
     @classmethod
     def at(cls, wall: float) -> _Mark:
-        return cls(wall, thread_time(), run_queue_s())
+        return cls(wall, thread_time(), process_time(), run_queue_s())
 
 
 def _quanta(
@@ -133,7 +155,9 @@ def _gap(lane: Lane, task: int, step: int, seg0: float, last: float, gap: float,
     if last > seg0:
         lane.add(task, step, State.RUNNING, seg0, last)
     resumed = last + wait
-    lane.add(task, step, State.READY_WAIT, last, resumed, thread_cause(wait, _since(here.queued, mark.queued)))
+    others_cpu = (here.process - mark.process) - (here.cpu - mark.cpu)
+    cause = gap_cause(wait, _since(here.queued, mark.queued), others_cpu)
+    lane.add(task, step, State.READY_WAIT, last, resumed, cause)
     lane.open = (task, step, State.RUNNING, resumed)
     return resumed, here
 
@@ -204,9 +228,10 @@ def wait(lane: Lane, task: int, step: int, seconds: float, stop: StopFlag, state
         lane.open = None
         raise Cancelled
     t = perf_counter()
-    if t - due > MIN_READY_S:
+    cause = thread_wait(queued0)(t - due) if t - due > MIN_READY_S else None
+    if cause is not None:
         lane.add(task, step, state, t0, due)
-        lane.add(task, step, State.READY_WAIT, due, t, thread_wait(queued0)(t - due))
+        lane.add(task, step, State.READY_WAIT, due, t, cause)
     else:
         lane.add(task, step, state, t0, t)
     lane.open = None
@@ -260,14 +285,16 @@ def record_round_trip(lane: Lane, task: int, step: int, t0: float, connected: fl
     accepted, sent = parse_reply(reply)
     accepted = min(max(accepted, t0), connected)
     sent = min(max(sent, connected), t)
-    if connected - accepted > MIN_READY_S:
+    connect_cause = after_connect(connected - accepted) if connected - accepted > MIN_READY_S else None
+    reply_cause = after_reply(t - sent) if t - sent > MIN_READY_S else None
+    if connect_cause is not None:
         lane.add(task, step, State.IO_WAIT, t0, accepted)
-        lane.add(task, step, State.READY_WAIT, accepted, connected, after_connect(connected - accepted))
-        lane.add(task, step, State.IO_WAIT, connected, sent)
+        lane.add(task, step, State.READY_WAIT, accepted, connected, connect_cause)
+        lane.add(task, step, State.IO_WAIT, connected, sent if reply_cause is not None else t)
     else:
-        lane.add(task, step, State.IO_WAIT, t0, sent)
-    if t - sent > MIN_READY_S:
-        lane.add(task, step, State.READY_WAIT, sent, t, after_reply(t - sent))
+        lane.add(task, step, State.IO_WAIT, t0, sent if reply_cause is not None else t)
+    if reply_cause is not None:
+        lane.add(task, step, State.READY_WAIT, sent, t, reply_cause)
 
 
 def describe_net_error(exc: OSError) -> str:
