@@ -47,8 +47,9 @@ def test_processes_run_python_in_parallel(runtime: Runtime) -> None:
 def test_asyncio_cpu_step_runs_without_gaps(runtime: Runtime) -> None:
     run = run_one(runtime, "2x cpu 300ms", "asyncio")
     running = sum(s.duration for s in run.spans if s.state == "running")
-    waiting = sum(s.duration for s in run.spans if s.state == "ready_wait" and s.step >= 0)
-    # One cpu step holds the loop from start to end: nothing else can take it meanwhile.
+    waiting = sum(s.duration for s in run.spans if s.state == "ready_wait" and s.step >= 0 and s.cause != "core")
+    # One cpu step holds the loop from start to end: nothing else can take it meanwhile (a busy machine
+    # can still take its core, and that is measured as a wait for a core).
     assert waiting < 0.10 * running
     assert run.metrics["speedup"] < 1.3
 

@@ -104,7 +104,7 @@ def test_threads_wait_on_the_network_for_the_round_trip_only(runtime: Runtime) -
 def test_asyncio_resumes_late_timers_and_offloads_as_waits_for_the_loop(runtime: Runtime) -> None:
     run = run_one(runtime, "2x nap: sleep 50ms; work: cpu 50ms in thread; stall: block 300ms", "asyncio")
     for task in (0, 1, 2):  # due or done long before the loop was free again
-        ready = _spans(run, task, "ready_wait")
+        ready = [s for s in _spans(run, task, "ready_wait") if s.worker == run.tasks[task].name]
         assert _total(ready) > 0.15
         assert {s.cause for s in ready} == {"loop"}
     offload = [s for s in run.spans if s.worker.startswith("offload thread")]
@@ -179,7 +179,9 @@ def test_without_run_queue_readings_a_thread_waits_for_the_gil_or_a_core(
     monkeypatch.setattr(work, "run_queue_s", lambda: None)  # as where /proc cannot be read
     run = run_one(runtime, "2x cpu 200ms", "threads")
     causes = ready_by_cause(run)
-    assert causes and set(causes) == {"gil_or_core"}
+    # Never "the GIL" unmeasured; "a core" only where no other thread ran (the process CPU clock says so).
+    assert "gil" not in causes
+    assert share(causes, "gil_or_core") > 0.8, causes
 
 
 # ---- lanes are named after the tasks -------------------------------------------------------------------
