@@ -7,13 +7,15 @@ from conclab.engines.calibrate import Calibration
 from conclab.engines.recorder import Lane
 from conclab.engines.stop import StepError, StopFlag
 from conclab.model.plan import Step
+from conclab.model.trace import State
 
 
 def run_step(
     lane: Lane, task: int, index: int, step: Step, cal: Calibration | None,
-    addr: tuple[str, int] | None, stop: StopFlag, *, block_state: str = "io_wait",
+    addr: tuple[str, int] | None, stop: StopFlag, *, block_state: str = State.IO_WAIT,
 ) -> None:
-    """Execute one step, blocking the calling thread, recording into `lane`."""
+    """Execute one step, blocking the calling thread, recording into `lane` (`block_state`: what a
+    `block` step is: `io_wait` in a thread of its own, `blocking` on an event loop)."""
     kind = step.kind
     secs = step.duration_s
     if kind == "sleep":

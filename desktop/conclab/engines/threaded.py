@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 from conclab.engines import sync_task
 from conclab.engines.context import RunContext, RunEvent
-from conclab.engines.pool import WorkerPool
+from conclab.engines.pool import Job, WorkerPool
 from conclab.engines.recorder import Lane
 from conclab.engines.stop import Cancelled
 from conclab.model.plan import TaskSpec
@@ -48,22 +49,7 @@ class ThreadedEngine:
 
         def job_for(task: TaskSpec) -> None:
             submitted.add(task.id)
-
-            def job(lane: Lane) -> None:
-                try:
-                    if ctx.stop.is_set():
-                        raise Cancelled
-                    ctx.sink(RunEvent("started", task.id))
-                    sync_task.run_steps(lane, task.id, task.steps, ctx.calibration, ctx.addr, ctx.stop)
-                    ctx.finish(task, "done")
-                except Cancelled:
-                    ctx.finish(task, "cancelled")
-                except Exception as exc:
-                    ctx.fail(task, exc)
-                finally:
-                    one_done()
-
-            pool.submit(task.id, job)
+            pool.submit(task.id, _job(ctx, task, one_done))
 
         handles: list[asyncio.TimerHandle] = []
         for task in ctx.tasks:
@@ -90,3 +76,23 @@ class ThreadedEngine:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+def _job(ctx: RunContext, task: TaskSpec, one_done: Callable[[], None]) -> Job:
+    """A worker's job for one task: its steps in order, its outcome reported, `one_done` called last."""
+
+    def job(lane: Lane) -> None:
+        try:
+            if ctx.stop.is_set():
+                raise Cancelled
+            ctx.sink(RunEvent("started", task.id))
+            sync_task.run_steps(lane, task.id, task.steps, ctx.calibration, ctx.addr, ctx.stop)
+            ctx.finish(task, "done")
+        except Cancelled:
+            ctx.finish(task, "cancelled")
+        except Exception as exc:
+            ctx.fail(task, exc)
+        finally:
+            one_done()
+
+    return job
