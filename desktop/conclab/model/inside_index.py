@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import compress, repeat
-from operator import lt
+from operator import attrgetter, lt
 
 from conclab.model.plan import Plan, Step, TaskSpec
 from conclab.model.plan_text import format_duration
@@ -73,13 +73,16 @@ class _Stabber:
         return out
 
 
+_by_start = attrgetter("t0", "t1")
+
+
 def _same(a: Span, b: Span) -> bool:
     return a.step == b.step and a.state == b.state and a.worker == b.worker and a.cause == b.cause
 
 
 def track(spans: list[Span]) -> Iterator[tuple[float, float, Span]]:
     """(since, until, span) segments of one task's spans: merged, and held across gaps (see module doc)."""
-    spans.sort(key=lambda s: (s.t0, s.t1))
+    spans.sort(key=_by_start)
     cur = spans[0]
     since, end = cur.t0, cur.t1
     for s in spans[1:]:
@@ -124,7 +127,7 @@ class Segments:
                 raw.extend(self._side(task, side.pop(task), segs))
         for task, spans in side.items():
             raw.extend(self._side(task, spans, []))
-        raw.sort(key=lambda r: (r[0], r[1]))
+        raw.sort()  # by since, then task (ties beyond are harmless)
         self._fill(raw)
 
     def _split(self, run: ModelRun) -> tuple[dict[int, list[Span]], dict[int, list[Span]]]:
@@ -162,7 +165,7 @@ class Segments:
         add_bucket, add_sub, add_due = self.bucket.append, self.sub.append, self.due.append
         for since, task, until, span, is_side in raw:
             index = span.step
-            step = steps[task][index] if task < len(steps) and 0 <= index < len(steps[task]) else None
+            step = steps[task][index] if 0 <= task < len(steps) and 0 <= index < len(steps[task]) else None
             key = (span.state, id(step), is_side)
             cls = classes.get(key)
             if cls is None:

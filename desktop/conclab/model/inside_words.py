@@ -82,7 +82,7 @@ def _asyncio(s: Situation) -> str:
             return "awaiting a socket: the request is out, the reply not yet in"
         return state_label(s.state, s.model)
     if s.state == State.QUEUED:
-        return "waiting for a free slot (the worker limit)"
+        return "waiting for a free slot: a limit on how many run at once"
     return str(s.state)
 
 
