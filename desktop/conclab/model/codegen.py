@@ -4,7 +4,15 @@ The script uses only the standard library and the idiomatic tool of each model: 
 (sequential), `asyncio.gather` (asyncio), `threading.Thread` or a `ThreadPoolExecutor` (threads), a
 `ProcessPoolExecutor` under `if __name__ == "__main__":` (processes). `cpu` and `hash` work is sized by a
 quick calibration inside the script; `net` talks to a tiny delayed echo server the script starts on
-127.0.0.1. The script ends by printing `wall: <seconds>`.
+127.0.0.1. The script ends by printing `wall: <seconds>` (after `timed out: <n>` when the plan has
+timeouts).
+
+A group's `limit N` becomes a semaphore held around the task's steps: `asyncio.Semaphore` under
+asyncio, `threading.BoundedSemaphore` for threads, a manager's semaphore shared with the worker
+processes (sequential needs none). A group's `timeout` becomes `asyncio.timeout` around the task under
+asyncio — which cancels it — and, for threads and processes, `future.result(timeout=...)` until the
+task's deadline, which stops only the waiting: `future.cancel()` drops a task no worker has taken yet,
+but a running one goes on to its end. Sequential code skips a task whose deadline passed before its turn.
 """
 
 from __future__ import annotations
@@ -12,110 +20,17 @@ from __future__ import annotations
 import keyword
 import re
 
+from conclab.model import codegen_snippets as snip
 from conclab.model.plan import Group, Plan, Step
-from conclab.model.plan_text import format_plan
+from conclab.model.plan_text import format_duration, format_plan
 from conclab.model.trace import MODELS
 
 THREADS_PER_TASK_MAX = 32
 DEFAULT_THREAD_CAP = 1000
 _RESERVED = {"main", "spin", "spin_loops", "hash_work", "hash_blocks", "rate", "calibrate", "net",
-             "net_async", "start_server", "configure", "limited", "asyncio", "time", "threading",
+             "net_async", "start_server", "configure", "limited", "time_left", "asyncio", "time", "threading",
              "socket", "socketserver", "hashlib", "multiprocessing", "CONFIG", "BLOCK", "PROCESS_POOL",
-             "DelayedEcho", "EchoServer", "ThreadPoolExecutor", "ProcessPoolExecutor"}
-
-_CPU = '''
-def spin_loops(n):
-    total = 0
-    for i in range(n):
-        total += i % 7
-    return total
-
-
-def spin(seconds):
-    """Pure-Python work that holds the GIL for about `seconds`."""
-    return spin_loops(int(seconds * CONFIG["cpu_rate"]))
-'''
-
-_HASH = '''
-BLOCK = bytes(256 * 1024)
-
-
-def hash_blocks(n):
-    digest = hashlib.sha256()
-    for _ in range(n):
-        digest.update(BLOCK)  # hashlib releases the GIL while it hashes a large buffer
-    return digest.hexdigest()
-
-
-def hash_work(seconds):
-    """Hashing in C code that releases the GIL, for about `seconds`."""
-    return hash_blocks(max(1, round(seconds * CONFIG["hash_rate"])))
-'''
-
-_CALIBRATE_HEAD = '''
-def rate(work, n=1000):
-    """How many units of `work` this machine does per second (doubling n until a run takes 50 ms)."""
-    while True:
-        start = time.perf_counter()
-        work(n)
-        elapsed = time.perf_counter() - start
-        if elapsed >= 0.05:
-            return n / elapsed
-        n *= 2
-
-
-def calibrate():
-    """Size the work so that each step takes about its planned time on this machine."""
-'''
-
-_SERVER = '''
-class DelayedEcho(socketserver.StreamRequestHandler):
-    """Reads a delay in seconds, waits that long, then echoes the line back."""
-
-    def handle(self):
-        line = self.rfile.readline()
-        time.sleep(float(line))
-        self.wfile.write(line)
-
-
-class EchoServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-
-def start_server():
-    """A local server on a free port, answering each request after the delay it asks for."""
-    server = EchoServer(("127.0.0.1", 0), DelayedEcho)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    CONFIG["port"] = server.server_address[1]
-    return server
-'''
-
-_NET_SYNC = '''
-def net(seconds):
-    """A TCP round trip to the local server, answered after `seconds`."""
-    with socket.create_connection(("127.0.0.1", CONFIG["port"])) as sock:
-        sock.sendall(f"{seconds}\\n".encode())
-        with sock.makefile("rb") as reply:
-            reply.readline()
-'''
-
-_NET_ASYNC = '''
-async def net_async(seconds):
-    """A TCP round trip to the local server with asyncio streams, answered after `seconds`."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", CONFIG["port"])
-    writer.write(f"{seconds}\\n".encode())
-    await reader.readline()
-    writer.close()
-    await writer.wait_closed()
-'''
-
-_CONFIGURE = '''
-def configure(config):
-    """Runs in each worker process: the calibration and server port measured by the main process."""
-    CONFIG.update(config)
-'''
-
+             "TIMED_OUT", "DelayedEcho", "EchoServer", "ThreadPoolExecutor", "ProcessPoolExecutor"}
 _SYNC_CALL = {"sleep": "time.sleep", "block": "time.sleep", "net": "net", "cpu": "spin", "hash": "hash_work"}
 
 
@@ -152,25 +67,55 @@ def _step_line(step: Step, model: str) -> str:
     }[step.kind]
 
 
+def _limit_name(ident: str, model: str) -> str:
+    return f'CONFIG["{ident}_limit"]' if model == "processes" else f"{ident.upper()}_LIMIT"
+
+
+def _task_body(ident: str, group: Group, model: str) -> list[str]:
+    """The task's steps, inside its limit (and, under asyncio, its timeout), indented for a function."""
+    body = [_step_line(s, model) for s in group.steps]
+    if group.limit and model != "sequential":
+        head = "async with" if model == "asyncio" else "with"
+        what = f"at most {group.limit} {ident} task{'s' if group.limit > 1 else ''} at once"
+        body = [f"{head} {_limit_name(ident, model)}:  # limit {group.limit}: {what}", *(f"    {b}" for b in body)]
+    elif group.limit:
+        body.insert(0, f"# limit {group.limit}: one task runs at a time here anyway")
+    if group.timeout_us and model == "asyncio":
+        when = format_duration(group.timeout_us)
+        body = ["try:", f"    async with asyncio.timeout({_secs(group.timeout_us)}):  # timeout {when}: "
+                "cancelled when its time is up", *(f"        {b}" for b in body),
+                "except TimeoutError:", f'    TIMED_OUT.append("{ident}")']
+    return body
+
+
 def _task_function(ident: str, group: Group, model: str, timed: bool) -> str:
     head = "async def" if model == "asyncio" else "def"
     lines = [f"{head} {ident}({'start_at' if timed else ''}):"]
     if timed:
         wait = "await asyncio.sleep" if model == "asyncio" else "time.sleep"
         lines.append(f"    {wait}(max(0.0, start_at - time.perf_counter()))  # `after` / `every`")
-    lines += [f"    {_step_line(s, model)}" for s in group.steps]
+    lines += [f"    {line}" for line in _task_body(ident, group, model)]
     return "\n".join(lines) + "\n"
 
 
-def _task_list(idents: list[str], plan: Plan, timed: bool) -> str:
+def _deadlines(plan: Plan, model: str) -> bool:
+    """True when the runner itself must watch deadlines (asyncio's tasks watch their own)."""
+    return plan.has_timeouts and model != "asyncio"
+
+
+def _task_list(idents: list[str], plan: Plan, timed: bool, deadlines: bool) -> str:
     parts: list[str] = []
     for ident, g in zip(idents, plan.groups, strict=True):
-        if timed:
+        if timed or deadlines:
             start = f"t0 + {_secs(g.after_us)}" if g.after_us else "t0"
             if g.every_us:
-                parts.append(f"[({ident}, {start} + i * {_secs(g.every_us)}) for i in range({g.count})]")
-            else:
-                parts.append(f"[({ident}, {start})] * {g.count}" if g.count > 1 else f"[({ident}, {start})]")
+                start += f" + i * {_secs(g.every_us)}"
+            item = f"({ident}, {start}"
+            if deadlines:
+                item += f", {start} + {_secs(g.timeout_us)}" if g.timeout_us else ", None"
+            item += ")"
+            parts.append(f"[{item} for i in range({g.count})]" if g.every_us
+                         else f"[{item}] * {g.count}" if g.count > 1 else f"[{item}]")
         elif g.count > 3:
             parts.append(f"[{ident}] * {g.count}")
         else:
@@ -178,13 +123,11 @@ def _task_list(idents: list[str], plan: Plan, timed: bool) -> str:
     return " + ".join(parts)
 
 
-def _needs(plan: Plan, model: str) -> tuple[set[str], set[str]]:
-    kinds: set[str] = plan.kinds()
-    offloads = plan.offloads() if model == "asyncio" else set()
-    sync_kinds: set[str] = kinds if model != "asyncio" else {
-        s.kind for g in plan.groups for s in g.steps if s.offload or s.kind in ("cpu", "hash")
-    }
-    return sync_kinds, offloads
+def _thread_pool_size(plan: Plan, workers: int | None) -> int | None:
+    """None when one plain Thread per task reads best (few tasks, no worker count, no deadlines)."""
+    if workers is None and plan.task_count <= THREADS_PER_TASK_MAX and not plan.has_timeouts:
+        return None
+    return workers or min(plan.task_count, DEFAULT_THREAD_CAP)
 
 
 def _imports(plan: Plan, model: str, sync_kinds: set[str], offloads: set[str], workers: int | None) -> str:
@@ -210,13 +153,6 @@ def _imports(plan: Plan, model: str, sync_kinds: set[str], offloads: set[str], w
     return "\n".join(lines) + "\n"
 
 
-def _thread_pool_size(plan: Plan, workers: int | None) -> int | None:
-    """None when one plain Thread per task reads best (few tasks, no worker count asked for)."""
-    if workers is None and plan.task_count <= THREADS_PER_TASK_MAX:
-        return None
-    return workers or min(plan.task_count, DEFAULT_THREAD_CAP)
-
-
 def _process_pool(workers: int | None, with_config: bool) -> str:
     args = [f"max_workers={workers}" if workers else "", "mp_context=context"]
     if with_config:
@@ -224,57 +160,80 @@ def _process_pool(workers: int | None, with_config: bool) -> str:
     return f"ProcessPoolExecutor({', '.join(a for a in args if a)})"
 
 
-def _setup_lines(plan: Plan) -> list[str]:
+def _setup_lines(plan: Plan, model: str, idents: list[str]) -> list[str]:
     kinds = plan.kinds()
     lines: list[str] = []
     if kinds & {"cpu", "hash"}:
         lines.append("calibrate()")
     if "net" in kinds:
         lines.append("start_server()  # serves from a background thread until the script ends")
+    if model == "processes" and plan.has_limits:
+        lines.append("manager = context.Manager()  # its semaphores are shared with the worker processes")
+        lines += [f'CONFIG["{i}_limit"] = manager.BoundedSemaphore({g.limit})'
+                  for i, g in zip(idents, plan.groups, strict=True) if g.limit]
     return lines
 
 
+def _future_lines(pool: str, timed: bool, deadlines: bool) -> list[str]:
+    args = "task, start_at" if timed else "task"
+    if not deadlines:
+        return [f"with {pool} as pool:", f"    futures = [pool.submit({args}) for {args} in tasks]",
+                "    for future in futures:", "        future.result()  # re-raises a task's exception"]
+    return [f"with {pool} as pool:",
+            f"    futures = [(pool.submit({args}), deadline) for task, start_at, deadline in tasks]",
+            "    for future, deadline in futures:", "        try:",
+            "            future.result(timeout=time_left(deadline))  # re-raises a task's exception",
+            "        except TimeoutError:",
+            "            future.cancel()  # stops it only if no worker has taken it yet: a running one goes on",
+            "            timed_out += 1"]
+
+
 def _runner_lines(plan: Plan, model: str, workers: int | None, timed: bool, config: bool) -> list[str]:
+    deadlines = _deadlines(plan, model)
     call = "task(start_at)" if timed else "task()"
-    loop_head = "for task, start_at in tasks:" if timed else "for task in tasks:"
+    pair = "task, start_at" if timed else "task"
+    if model == "sequential" and deadlines:
+        return ["for task, start_at, deadline in tasks:",
+                "    if deadline is not None and time.perf_counter() >= deadline:",
+                "        timed_out += 1  # its time was up before its turn: it never starts", "        continue",
+                f"    {call}", "    if deadline is not None and time.perf_counter() > deadline:",
+                "        timed_out += 1  # it ended after its deadline: a plain call cannot be interrupted"]
     if model == "sequential":
-        return [loop_head, f"    {call}"]
+        return [f"for {pair} in tasks:", f"    {call}"]
     if model == "asyncio":
         if workers:
             return [f"limit = asyncio.Semaphore({workers})  # at most {workers} tasks at a time", "",
                     "async def limited(task, *args):", "    async with limit:", "        await task(*args)",
-                    "",
-                    "await asyncio.gather(*(limited(" + ("task, start_at" if timed else "task")
-                    + ") for " + ("task, start_at" if timed else "task") + " in tasks))"]
-        gen = f"({call} for {'task, start_at' if timed else 'task'} in tasks)"
-        return [f"await asyncio.gather(*{gen})"]
-    submit_args = "task, start_at" if timed else "task"
+                    "", f"await asyncio.gather(*(limited({pair}) for {pair} in tasks))"]
+        return [f"await asyncio.gather(*({call} for {pair} in tasks))"]
     if model == "threads" and _thread_pool_size(plan, workers) is None:
         args = ", args=(start_at,)" if timed else ""
-        target = f"threading.Thread(target=task{args})"
-        return [f"threads = [{target} for {submit_args} in tasks]",
-                "for thread in threads:", "    thread.start()",
-                "for thread in threads:", "    thread.join()"]
+        return [f"threads = [threading.Thread(target=task{args}) for {pair} in tasks]",
+                "for thread in threads:", "    thread.start()", "for thread in threads:", "    thread.join()"]
     pool = (f"ThreadPoolExecutor(max_workers={_thread_pool_size(plan, workers)})" if model == "threads"
             else _process_pool(workers, config))
-    return [f"with {pool} as pool:",
-            f"    futures = [pool.submit({submit_args}) for {submit_args} in tasks]",
-            "    for future in futures:", "        future.result()  # re-raises a task's exception"]
+    return _future_lines(pool, timed, deadlines)
 
 
 def _main(plan: Plan, model: str, workers: int | None, idents: list[str], offloads: set[str]) -> str:
     timed = any(g.after_us or g.every_us for g in plan.groups)
-    config = bool(plan.kinds() & {"cpu", "hash", "net"})
-    body = _setup_lines(plan)
+    config = bool(plan.kinds() & {"cpu", "hash", "net"}) or (model == "processes" and plan.has_limits)
+    body: list[str] = []
     if model == "processes" or "process" in offloads:
         body.append('context = multiprocessing.get_context("spawn")  # fresh workers, as on Windows/macOS')
+    body += _setup_lines(plan, model, idents)
     if "process" in offloads:
         body = ["global PROCESS_POOL", *body, f"PROCESS_POOL = {_process_pool(None, config)}"]
+    if _deadlines(plan, model):
+        body.append("timed_out = 0")
     body.append("t0 = time.perf_counter()")
-    body.append(f"tasks = {_task_list(idents, plan, timed)}")
+    body.append(f"tasks = {_task_list(idents, plan, timed, _deadlines(plan, model))}")
     body += _runner_lines(plan, model, workers, timed, config)
     if "process" in offloads:
         body.append("PROCESS_POOL.shutdown()")
+    if plan.has_timeouts:
+        count = "len(TIMED_OUT)" if model == "asyncio" else "timed_out"
+        body.append(f'print(f"timed out: {{{count}}}")')
     body.append('print(f"wall: {time.perf_counter() - t0:.3f}")')
     head = "async def main():" if model == "asyncio" else "def main():"
     text = head + "\n" + "\n".join(f"    {line}" if line else "" for line in body) + "\n"
@@ -283,7 +242,7 @@ def _main(plan: Plan, model: str, workers: int | None, idents: list[str], offloa
 
 
 def _calibrate_block(kinds: set[str]) -> str:
-    lines = [_CALIBRATE_HEAD.rstrip("\n")]
+    lines = [snip.CALIBRATE_HEAD.rstrip("\n")]
     if "cpu" in kinds:
         lines.append('    CONFIG["cpu_rate"] = max(rate(spin_loops) for _ in range(2))  # loops/second')
     if "hash" in kinds:
@@ -304,6 +263,22 @@ def _describe(plan: Plan, model: str, workers: int | None) -> str:
             f'Generated by Concurrency Lab; needs only the standard library.\n"""\n')
 
 
+def _globals(plan: Plan, model: str, idents: list[str], offloads: set[str]) -> list[str]:
+    kinds = plan.kinds()
+    parts: list[str] = []
+    if kinds & {"cpu", "hash", "net"} or (model == "processes" and plan.has_limits):
+        parts.append("CONFIG = {}  # set up by the main process; worker processes get a copy\n")
+    if "process" in offloads:
+        parts.append("PROCESS_POOL = None  # started in main()\n")
+    if model == "asyncio" and plan.has_timeouts:
+        parts.append("TIMED_OUT = []  # the tasks whose timeout ran out\n")
+    if model in ("asyncio", "threads") and plan.has_limits:
+        kind = "asyncio.Semaphore" if model == "asyncio" else "threading.BoundedSemaphore"
+        parts.append("\n".join(f"{_limit_name(i, model)} = {kind}({g.limit})"
+                               for i, g in zip(idents, plan.groups, strict=True) if g.limit) + "\n")
+    return parts
+
+
 def generate(plan: Plan, model: str, workers: int | None = None) -> str:
     """A standalone script that runs `plan` under `model` and prints `wall: <seconds>`."""
     if model not in MODELS:
@@ -311,28 +286,29 @@ def generate(plan: Plan, model: str, workers: int | None = None) -> str:
     if workers is not None and workers < 1:
         raise ValueError("workers must be at least 1")
     kinds = plan.kinds()
-    sync_kinds, offloads = _needs(plan, model)
+    offloads = plan.offloads() if model == "asyncio" else set()
+    sync_kinds: set[str] = set(kinds) if model != "asyncio" else {
+        s.kind for g in plan.groups for s in g.steps if s.offload or s.kind in ("cpu", "hash")}
     taken: set[str] = set()
     idents = [_identifier(g.name or f"task{i + 1}", taken) for i, g in enumerate(plan.groups)]
-    parts = [_describe(plan, model, workers), _imports(plan, model, sync_kinds, offloads, workers)]
-    if kinds & {"cpu", "hash", "net"}:
-        parts.append("CONFIG = {}  # measured by the main process; worker processes get a copy\n")
-    if "process" in offloads:
-        parts.append("PROCESS_POOL = None  # started in main()\n")
+    parts = [_describe(plan, model, workers), _imports(plan, model, sync_kinds, offloads, workers),
+             *_globals(plan, model, idents, offloads)]
     if "cpu" in kinds:
-        parts.append(_CPU)
+        parts.append(snip.CPU)
     if "hash" in kinds:
-        parts.append(_HASH)
+        parts.append(snip.HASH)
     if kinds & {"cpu", "hash"}:
         parts.append(_calibrate_block(kinds))
     if "net" in kinds:
-        parts.append(_SERVER)
+        parts.append(snip.SERVER)
     if "net" in sync_kinds:
-        parts.append(_NET_SYNC)
+        parts.append(snip.NET_SYNC)
     if model == "asyncio" and any(s.kind == "net" and not s.offload for g in plan.groups for s in g.steps):
-        parts.append(_NET_ASYNC)
-    if (model == "processes" or "process" in offloads) and kinds & {"cpu", "hash", "net"}:
-        parts.append(_CONFIGURE)
+        parts.append(snip.NET_ASYNC)
+    if (model == "processes" or "process" in offloads) and (kinds & {"cpu", "hash", "net"} or plan.has_limits):
+        parts.append(snip.CONFIGURE)
+    if _deadlines(plan, model) and model != "sequential":
+        parts.append(snip.TIME_LEFT)
     timed = any(g.after_us or g.every_us for g in plan.groups)
     parts += [_task_function(i, g, model, timed) for i, g in zip(idents, plan.groups, strict=True)]
     parts.append(_main(plan, model, workers, idents, offloads))
