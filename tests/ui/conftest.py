@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from conclab.ui.shell.main_window import MainWindow
+from conclab.ui.shell.qt_loop import TimerHeapEventLoop
 from conclab.ui.shell.qt_runtime import running_qthreads
 
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop on the test app; drive async flows with `qloop.run_until_complete(...)`."""
-    loop = qasync.QEventLoop(qapp)
+    """The app's event loop on the test app; drive async flows with `qloop.run_until_complete(...)`."""
+    loop = TimerHeapEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     loop.run_until_complete(asyncio.sleep(0))

@@ -16,6 +16,7 @@ from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.trace import Span
 from conclab.ui.shell.main_window import DEFAULT_PLAN, MainWindow
+from conclab.ui.shell.run_handle import RunHandle
 from tests.ui.conftest import can_write, leaks
 
 
@@ -32,10 +33,13 @@ def _run(loop: qasync.QEventLoop, w: MainWindow, text: str, models: list[str],
     w.controls.set_models(models)
     w.controls.workers.setValue(workers or 0)
     live: list[Span] = []
-    w.controller.live_updated.connect(
-        lambda spans, opened, lag, now: live.extend(spans + [c.span for c in opened if c.span]))
+
+    def follow(handle: RunHandle) -> None:
+        handle.frame_arrived.connect(lambda f: live.extend(f.spans + [s for _k, s in f.opened if s]))
+
+    w.controller.run_started.connect(follow)
     docs: list[RunDocument] = []
-    w.controller.run_finished.connect(docs.append)
+    w.run_finished.connect(docs.append)
 
     async def go() -> None:
         w.run_action.trigger()
@@ -86,7 +90,9 @@ def test_stop_mid_run(window: MainWindow, qloop: qasync.QEventLoop, model: str) 
     window.editor.set_plan(parse("4x sleep 10s; 2x cpu 10s in thread"))
     window.controls.set_models([model])
     started: list[float] = []
-    window.controller.bridge.events_arrived.connect(lambda evs: started.append(perf_counter()))
+    window.controller.run_started.connect(
+        lambda handle: handle.frame_arrived.connect(lambda f: started.append(perf_counter()) if f.spans or f.opened
+                                                    else None))
 
     async def go() -> float:
         window.run_action.trigger()
@@ -105,27 +111,15 @@ def test_stop_mid_run(window: MainWindow, qloop: qasync.QEventLoop, model: str) 
     assert "stopped" in window.statusBar().currentMessage()
 
 
-def test_bad_text_keeps_the_plan_and_run_uses_it(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+def test_run_refuses_a_plan_with_an_error_and_points_at_it(window: MainWindow, qloop: qasync.QEventLoop) -> None:
     window.editor.set_plan(parse("2x sleep 50ms"))
+    window.editor.tabs.setCurrentIndex(0)
     window.editor.text_view.editor.setPlainText("2x slep 50ms")
-    window.editor.flush()
-    assert window.editor.has_error()
-    assert "did you mean 'sleep'" in window.editor.error_text()
-    doc, _ = _run_current(qloop, window, ["asyncio"])
-    assert doc.plan == "2x sleep 50ms"
-
-
-def _run_current(loop: qasync.QEventLoop, w: MainWindow, models: list[str]) -> tuple[RunDocument, None]:
-    w.controls.set_models(models)
-    docs: list[RunDocument] = []
-    w.controller.run_finished.connect(docs.append)
-
-    async def go() -> None:
-        w.controls.run_button.click()
-        await w.controller.wait()
-
-    loop.run_until_complete(go())
-    return docs[-1], None
+    window.run_action.trigger()  # Ctrl+R, as the user presses it
+    assert window.controller.current is None, "nothing may run while the text has an error"
+    assert "did you mean 'sleep'" in window.statusBar().currentMessage()
+    assert window.editor.tabs.currentWidget() is window.editor.text_view
+    assert format_plan(window.editor.plan()) == "2x sleep 50ms", "the last valid plan is kept"
 
 
 def test_close_mid_run_stops_and_exits_quickly(qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings) -> None:

@@ -35,8 +35,8 @@ async def _exercise(report: dict[str, Any], out_dir: Path) -> None:
         window.editor.set_plan(parse(PLAN))
         window.controls.set_models(list(MODELS))
         done: list[Any] = []
-        window.controller.run_finished.connect(done.append)
-        window.controls.run_button.click()
+        window.run_finished.connect(done.append)
+        window.run_action.trigger()
         deadline = perf_counter() + 120
         while not done and perf_counter() < deadline:
             await asyncio.sleep(0.05)
@@ -69,21 +69,17 @@ async def _exercise(report: dict[str, Any], out_dir: Path) -> None:
 
 
 def run_self_test() -> int:
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from conclab.ui.shell.qt_app import ensure_app, run_on_loop
 
     t0 = perf_counter()
     report: dict[str, Any] = {"ok": False, "python": sys.version.split()[0],
                               "platform": os.environ.get("QT_QPA_PLATFORM", ""),
                               "frozen": bool(getattr(sys, "frozen", False))}
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
+    app = ensure_app()
     report["qt_platform"] = app.platformName()
     with tempfile.TemporaryDirectory(prefix="conclab-selftest-") as tmp:
         try:
-            with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-                runner.run(_exercise(report, Path(tmp)))
+            run_on_loop(lambda: _exercise(report, Path(tmp)), app)
             report["ok"] = True
         except Exception as exc:  # the report is the output, whatever failed
             report["error"] = f"{type(exc).__name__}: {exc}"

@@ -1,7 +1,8 @@
 """Calibration: how much pure-Python and hashing work takes a given time on this machine, alone.
 
-Measured once per process (best of several short trials, so a noisy neighbour inflates nothing) and
-then fixed, so that `cpu 100ms` means the same amount of work under every model of a session.
+Measured when a runtime first needs it (best of several short trials, so a noisy neighbour inflates
+nothing), checked at the start of every session and measured again only when the machine's speed has
+drifted, so that `cpu 100ms` means the same amount of work under every model of a session.
 Child processes receive the parent's numbers instead of measuring again.
 """
 
@@ -79,6 +80,21 @@ def measure(trials: int = 9) -> Calibration:
         hash_chunk_bytes=chunk,
         seconds=perf_counter() - t0,
     )
+
+
+DRIFT = 0.08
+DRIFT_PROBE_S = 0.02
+
+
+def drifted(cal: Calibration, tolerance: float = DRIFT, trials: int = 5) -> bool:
+    """Whether pure-Python work now runs at a rate more than `tolerance` away from `cal`'s (~0.1 s).
+
+    The best of a few short probes is compared, so a busy moment does not force a new calibration,
+    while a machine that has really changed speed (power saving, thermal limits) does.
+    """
+    amount = max(1000, int(cal.cpu_iters_per_s * DRIFT_PROBE_S))
+    rate = _best_rate(spin, amount, trials)
+    return abs(rate / cal.cpu_iters_per_s - 1.0) > tolerance
 
 
 _cached: Calibration | None = None

@@ -14,6 +14,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
 from ctypes import c_byte
@@ -23,7 +24,7 @@ from typing import Any
 from conclab.engines import sync_task
 from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
 from conclab.engines.context import RunContext, RunEvent, cancel_on_stop
-from conclab.engines.recorder import Lane
+from conclab.engines.recorder import Lane, RawSpan
 from conclab.engines.stop import Cancelled, StepError, failure_text
 from conclab.model.plan import Step, TaskSpec
 from conclab.model.trace import QUEUE_LANE
@@ -33,7 +34,9 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     resource = None  # type: ignore[assignment]
 
-KILL_AFTER_S = 0.15
+# After a stop, workers get this long to leave on their own before they are killed: they hold nothing
+# worth a clean exit, and a stop must end the run within 200 ms even on a busy machine.
+KILL_AFTER_S = 0.03
 BROKEN_POLLS = 20
 BROKEN_POLL_S = 0.01
 WARMUP_S = 0.05
@@ -62,11 +65,22 @@ class _ChildStop:
 _child_stop: _ChildStop | None = None
 
 
+PARENT_POLL_S = 0.2
+
+
+def _watch_parent(parent: int) -> None:
+    """Leave when the parent has gone (killed, even by SIGKILL): a worker is never orphaned."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
+
+
 def _init_child(cal: dict[str, Any] | None, flag: Any) -> None:
     global _child_stop
     if cal is not None:
         set_calibration(Calibration(**cal))
     _child_stop = _ChildStop(flag)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="conclab-parent-watch", daemon=True).start()
 
 
 def _death(pid: int, code: int) -> str:
@@ -93,7 +107,7 @@ def _usage() -> tuple[float, int]:
 
 def child_job(
     task: int, steps: tuple[Step, ...], first_index: int, addr: tuple[str, int] | None, use_cal: bool,
-) -> tuple[int, float, list[tuple[int, int, str, float, float]], str, str | None, float, int, float]:
+) -> tuple[int, float, list[RawSpan], str, str | None, float, int, float]:
     """Run steps in a worker process; returns (pid, start, spans, state, error, cpu_s, ctx, maxrss_mb)."""
     start = perf_counter()
     cpu0, ctx0 = _usage()

@@ -8,7 +8,6 @@ kept out of `wall_s`, so models compare on their work.
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from conclab.engines import work
 from conclab.engines.aio import AsyncioEngine
-from conclab.engines.calibrate import Calibration, get_calibration
+from conclab.engines.calibrate import Calibration, drifted, measure, set_calibration
 from conclab.engines.context import (
     RunContext,
     RunEvent,
@@ -64,14 +63,13 @@ def young_gc_only() -> Iterator[None]:
         gc.unfreeze()
 
 
-@functools.cache
-def _recording_overhead() -> float:
-    return work.measure_overhead(get_calibration())
-
-
-def _calibrated() -> tuple[Calibration, float]:
-    """The work rates and what recording costs on cpu work: measured once per process, like calibration."""
-    return get_calibration(), _recording_overhead()
+def _calibrated(previous: Calibration | None) -> tuple[Calibration, float] | None:
+    """Fresh work rates and what recording costs on cpu work, or None when `previous` still holds."""
+    if previous is not None and not drifted(previous):
+        return None
+    cal = measure()
+    set_calibration(cal)
+    return cal, work.measure_overhead(cal)
 
 
 class RunError(ConclabError):
@@ -109,11 +107,14 @@ def check_workers(model: str, workers: int | None) -> None:
 
 
 class Runtime:
-    """Runs plans on the current event loop; `close()` stops the loopback server."""
+    """Runs plans on the current event loop; `close()` stops the loopback server.
 
-    def __init__(self, thread_factory: ThreadFactory | None = None, kind: str = "plain") -> None:
+    It owns what outlives one run: the calibration (checked at the start of every session and measured
+    again when the machine's speed has drifted) and the loopback server.
+    """
+
+    def __init__(self, thread_factory: ThreadFactory | None = None) -> None:
         self.thread_factory = thread_factory or plain_thread_factory
-        self.kind = kind
         self.server = NetServer()
         self.calibration: Calibration | None = None
         self.recording_overhead: float | None = None
@@ -138,12 +139,28 @@ class Runtime:
         finally:
             handle.join(5.0)
 
+    async def calibrate(self, check: bool = True) -> None:
+        """Measure the work rates now, or (`check`) only if they are missing or have drifted."""
+        previous = self.calibration if check else None
+        fresh = await self._in_thread(lambda: _calibrated(previous))
+        if fresh is not None:
+            self.calibration, self.recording_overhead = fresh
+
+    async def warm_up(self) -> None:
+        """Calibrate and start the loopback server before any run asks for them (the lab does this)."""
+        await self.calibrate(check=False)
+        await self._start_server()
+
     async def ensure_ready(self, plan: Plan) -> None:
         """Calibrate and start the loopback server if the plan needs them (measured as start-up)."""
         kinds = plan.kinds()
         if kinds & {"cpu", "hash"} and self.calibration is None:
-            self.calibration, self.recording_overhead = await self._in_thread(_calibrated)
-        if "net" in kinds and not self.server.alive:
+            await self.calibrate(check=False)
+        if "net" in kinds:
+            await self._start_server()
+
+    async def _start_server(self) -> None:
+        if not self.server.alive:
             try:
                 await self._in_thread(self.server.start)
             except Exception as exc:
@@ -217,7 +234,7 @@ class Runtime:
             startup_s=startup_s,
         )
         outcomes = [ctx.outcomes[t.id] for t in ctx.tasks]
-        return ModelRun(model, nworkers, metrics, outcomes, spans, heartbeat.samples)
+        return ModelRun(model, nworkers, metrics, outcomes, spans, heartbeat.samples, recorder.lane_kinds())
 
     def close(self) -> None:
         self.server.stop()

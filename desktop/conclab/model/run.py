@@ -59,6 +59,14 @@ class ModelRun:
         return {t.id: t.name for t in self.tasks}
 
 
+def python_label(python: dict[str, Any]) -> str:
+    """How a run's Python is named in titles: "3.13.0", "3.13.0t (no GIL)"."""
+    version = str(python.get("version", "?"))
+    if not python.get("free_threaded"):
+        return version
+    return f"{version}t ({'GIL on' if python.get('gil_enabled') else 'no GIL'})"
+
+
 @dataclass
 class RunDocument:
     """Everything a `conclab.run/1` file holds: the plan, where it ran, calibration, and the runs."""

@@ -81,7 +81,19 @@ def _lane_table(spans: list[Span], lanes: dict[str, int]) -> list[str]:
     return list(lanes)
 
 
-def _run_dict(r: ModelRun, columns: bool) -> dict[str, Any]:
+def run_to_dict(r: ModelRun, columns: bool | None = None, *, spans: bool = True) -> dict[str, Any]:
+    """One run as `conclab.run/1` writes it (`spans=False`: without its spans, which the lab streams)."""
+    if not spans:
+        return _run_dict(r, False, with_spans=False)
+    return _run_dict(r, len(r.spans) > COLUMNS_ABOVE if columns is None else columns)
+
+
+def run_from_dict(obj: Any, where: str = "run") -> ModelRun:
+    """Read one run back, validated as strictly as a whole file."""
+    return _run(obj, where)
+
+
+def _run_dict(r: ModelRun, columns: bool, *, with_spans: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "model": r.model,
         "workers": r.workers,
@@ -91,7 +103,7 @@ def _run_dict(r: ModelRun, columns: bool) -> dict[str, Any]:
     if columns:
         out["span_columns"] = _span_columns(r.spans)
     else:
-        out["spans"] = _span_objects(r.spans)
+        out["spans"] = _span_objects(r.spans) if with_spans else []
     out["lag"] = [[round(t, 5), round(v, 6)] for t, v in r.lag]
     if r.lanes:
         out["lanes"] = {name: str(kind) for name, kind in r.lanes.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from conclab.model.errors import ConclabError
 from conclab.model.trace import MODELS
@@ -81,3 +82,36 @@ class SessionRequest:
     @property
     def models(self) -> list[str]:
         return [r.model for r in self.runs]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form (what the window sends to the lab)."""
+        return {"plan": self.plan_text, "switch_interval_ms": self.switch_interval_ms, "detail": self.detail,
+                "runs": [{"model": r.model, "workers": r.workers, "python": r.python, "runtime": str(r.runtime),
+                          "label": r.label} for r in self.runs]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SessionRequest:
+        """Read `to_dict`'s form back; anything malformed is a SpecError."""
+        try:
+            runs = tuple(RunSpec(str(r["model"]), _opt_int(r.get("workers")), _opt_str(r.get("python")),
+                                 Runtime(r.get("runtime", "lab")), str(r.get("label", "")))
+                         for r in data["runs"])
+            switch = data.get("switch_interval_ms")
+            request = cls(str(data["plan"]), runs, None if switch is None else float(switch),
+                          bool(data.get("detail", True)))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SpecError(f"not a session request: {exc}") from None
+        request.check()
+        return request
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

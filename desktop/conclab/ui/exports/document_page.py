@@ -9,26 +9,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 from typing import Any
 
 from conclab.model.provenance import footer_text
 from conclab.model.run import RunDocument
 
 PAGE_WIDTH = 1200
-_APP: Any = None  # the QApplication this module created, kept alive for the process
-
-
 def ensure_app() -> Any:
     """The running QApplication, or a new offscreen one."""
-    global _APP
-    from PySide6.QtWidgets import QApplication
+    from conclab.ui.shell.qt_app import ensure_app as make
 
-    app = QApplication.instance()
-    if app is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = _APP = QApplication(["conclab"])
-    return app
+    return make(offscreen=True)
 
 
 def build_page(doc: RunDocument, width: int = PAGE_WIDTH) -> Any:

@@ -32,15 +32,15 @@ class RunFileActions:
         before = file_menu.actions()[-2]  # the separator above Quit
         self.export_action = self._add(file_menu, before, "&Export…", self.export, "Ctrl+E",
                                        "Export the timeline as PNG/SVG, or the run as CSV, Chrome trace or JSON")
-        self.save_action = self._add(file_menu, before, "Save &run…", self.save_run, "Ctrl+Shift+S",
+        self.save_action = self._add(file_menu, before, "Save &run…", lambda: self.save_run(), "Ctrl+Alt+S",
                                      "Save the last run (timelines, metrics) as a .json file")
-        self.open_action = self._add(file_menu, before, "Open r&un…", self.open_run, "Ctrl+Shift+O",
+        self.open_action = self._add(file_menu, before, "Open r&un…", lambda: self.open_run(), "Ctrl+Shift+O",
                                      "Open a saved run and show it without re-running")
         self.replay_action = self._add(window.menu("&View"), None, "&Replay run", self.start_replay, "Ctrl+P",
                                        "Play the last run back slowly, drawn from its recorded trace")
         self.document: RunDocument | None = None
-        window.controller.run_started.connect(lambda _m: self._on_run_started())
-        window.controller.run_finished.connect(self._on_document)
+        window.controller.run_started.connect(self._on_run_started)
+        window.run_finished.connect(self._on_document)
         self._update()
 
     def _add(self, menu: object, before: QAction | None, text: str, slot: object, keys: str,
@@ -61,7 +61,7 @@ class RunFileActions:
         self.save_action.setEnabled(has)
         self.replay_action.setEnabled(has)
 
-    def _on_run_started(self) -> None:
+    def _on_run_started(self, _handle: object) -> None:
         self.replay.finish()
         self.replay.hide()
 
@@ -75,7 +75,12 @@ class RunFileActions:
         dialog.exported.connect(lambda p: self.window.statusBar().showMessage(f"exported {p}", 8000))
         dialog.exec()
 
+    def write_run(self, doc: RunDocument, path: Path) -> None:
+        """Write a run document as `conclab.run/1` JSON (raises WriteError, keeping any old file)."""
+        atomic_write_text(path, dumps(doc))
+
     def save_run(self, path: Path | None = None) -> bool:
+        """File → Save run…: the last run, to `path` or to a file the user picks."""
         if self.document is None:
             return False
         if path is None:
@@ -84,7 +89,7 @@ class RunFileActions:
                 return False
             path = Path(name)
         try:
-            atomic_write_text(path, dumps(self.document))
+            self.write_run(self.document, path)
         except ConclabError as exc:
             QMessageBox.warning(self.window, APP_NAME, str(exc))
             return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -25,22 +25,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from conclab.engines.recorder import OpenChange
 from conclab.model.captions import Caption, captions_for
 from conclab.model.claims import Verdict, evaluate_all
+from conclab.model.errors import ConclabError
 from conclab.model.lessons import Lesson
 from conclab.model.plan import Plan
 from conclab.model.run import ModelRun, RunDocument
-from conclab.model.trace import LOOP_LANE, Span
+from conclab.model.session_spec import RunSpec, SessionRequest
+from conclab.model.trace import LOOP_LANE
 from conclab.ui.lessons.lessons_panel import PredictionPanel, judgement
 from conclab.ui.palette import BEST_HEX, FREEZE_HEX, NOW_HEX, UNKNOWN_HEX
 from conclab.ui.plan_editor.code_dialog import CodeDialog
 from conclab.ui.shell.run_controller import RunController
+from conclab.ui.shell.run_handle import RunHandle, RunState
+from conclab.ui.shell.run_titles import spec_title
 from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.timeline_view import TimelineView
 
 MARK_HEX = {True: BEST_HEX, False: FREEZE_HEX, None: UNKNOWN_HEX}
-Batch = tuple[list[str], int | None]
 
 
 def verdict_text(verdict: Verdict) -> str:
@@ -78,9 +80,7 @@ class LessonPageView(QWidget):
         self.controller = controller
         self._lesson: Lesson | None = None
         self._plan: Plan | None = None
-        self._active = False
-        self._halted = False
-        self._batches: list[Batch] = []
+        self._handle: RunHandle | None = None
         self._runs: list[ModelRun] = []
         self._machine: dict[str, Any] = {}
         self._captions: list[str] = []
@@ -145,12 +145,9 @@ class LessonPageView(QWidget):
         self.run_button.clicked.connect(self.run)
         self.stop_button.clicked.connect(self.stop)
         self.code_button.clicked.connect(self.show_code)
-        c.run_started.connect(lambda _models: self._update_buttons())
-        c.model_started.connect(self._on_model_started)
-        c.live_updated.connect(self._on_live)
-        c.model_finished.connect(self._on_model_finished)
-        c.run_finished.connect(self._on_run_finished)
-        c.run_failed.connect(self._on_run_failed)
+        # Any run (this page's or the main window's) holds the lab: Run is offered again when it ends.
+        c.run_started.connect(lambda handle: handle.finished.connect(lambda _d: self._update_buttons()))
+        c.run_started.connect(lambda _handle: self._update_buttons())
 
     # -- the lesson -----------------------------------------------------------------------------
     def lesson(self) -> Lesson | None:
@@ -162,7 +159,7 @@ class LessonPageView(QWidget):
 
     def set_lesson(self, lesson: Lesson) -> bool:
         """Open a lesson; refused (False) while this page's run is going."""
-        if self._active:
+        if self.running:
             self.status.setText("Stop the running lesson first.")
             return False
         self._lesson = lesson
@@ -201,76 +198,54 @@ class LessonPageView(QWidget):
     @property
     def running(self) -> bool:
         """True while this page's lesson run is going."""
-        return self._active
+        return self._handle is not None
 
     def can_run(self) -> bool:
-        return (self._lesson is not None and self.prediction.is_answered and not self.controller.running
-                and not self._active)
+        return self._lesson is not None and self.prediction.is_answered and not self.controller.running
 
     def run(self) -> bool:
-        """Run the lesson's plan under its models; False when it cannot start now."""
+        """Run the lesson's plan under its runs; False when it cannot start now."""
         if not self.can_run() or self._lesson is None:
             return False
-        self._batches = self._lesson.batches()
+        try:
+            handle = self.controller.start(self._request(self._lesson))
+        except ConclabError as exc:
+            self.status.setText(str(exc))
+            return False
+        if handle is None:
+            return False
+        self._handle = handle
         self._runs = []
-        self._halted = False
-        self._active = True
         self._clear_results()
         self.status.setText("Running…")
-        return self._start_next()
-
-    def _start_next(self) -> bool:
-        if self._lesson is None or self._plan is None or not self._batches:
-            return False
-        models, workers = self._batches.pop(0)
-        switch = self.switch_ms.value() if self._lesson.switch_interval_ms is not None else None
-        if not self.controller.start(self._plan, models, workers, switch):
-            self._active = False
-            self._update_buttons()
-            return False
+        names = {t.id: t.name for t in self._lesson.plan().tasks()}
+        handle.run_started.connect(lambda _i, spec: self.timeline.begin_live(spec.model, title=spec_title(spec),
+                                                                              names=names))
+        handle.frame_arrived.connect(self.timeline.apply_frame)
+        handle.run_finished.connect(self._on_run_measured)
+        handle.failed.connect(self.status.setText)
+        handle.finished.connect(self._on_finished)
         self._update_buttons()
         return True
 
+    def _request(self, lesson: Lesson) -> SessionRequest:
+        switch = self.switch_ms.value() if lesson.switch_interval_ms is not None else None
+        runs = tuple(RunSpec(m, lesson.workers_for(m)) for m in lesson.models)
+        return SessionRequest(lesson.plan_text, runs, switch)
+
     def stop(self) -> None:
-        if self._active:
-            self._halted = True
-            self.controller.stop()
+        if self._handle is not None:
+            self._handle.stop()
 
-    def _on_model_started(self, model: str) -> None:
-        if self._active:
-            self.timeline.begin_live(model)
-
-    def _on_live(self, spans: list[Span], opened: list[OpenChange], lag: list[tuple[float, float]], now: float) -> None:
-        if self._active:
-            self.timeline.append_spans(spans)
-            self.timeline.update_open_spans(opened)
-            self.timeline.append_lag(lag)
-            self.timeline.set_now(now)
-
-    def _on_model_finished(self, run: ModelRun) -> None:
-        if not self._active:
-            return
+    def _on_run_measured(self, _index: int, run: ModelRun) -> None:
         self._runs.append(run)
         self.timeline.end_live(run)
         self._show_captions(self.timeline.section_count() - 1, run)
 
-    def _on_run_failed(self, message: str) -> None:
-        if self._active:
-            self._halted = True
-            self.status.setText(message)
-
-    def _on_run_finished(self, doc: RunDocument) -> None:
-        # The controller counts as running until its task ends, just after this signal.
-        QTimer.singleShot(0, self, self._update_buttons)
-        if not self._active:
-            return
+    def _on_finished(self, doc: RunDocument) -> None:
+        handle, self._handle = self._handle, None
         self._machine = dict(doc.machine)
-        stopped = any(r.metrics.get("tasks_cancelled", 0) for r in doc.runs)
-        if self._batches and not (self._halted or stopped):
-            QTimer.singleShot(0, self, self._start_next)
-            return
-        self._active = False
-        self._finish(complete=not (self._halted or stopped or self._batches))
+        self._finish(complete=handle is not None and handle.state == RunState.FINISHED)
         self._update_buttons()
 
     def _finish(self, complete: bool) -> None:
@@ -362,10 +337,10 @@ class LessonPageView(QWidget):
 
     def _update_buttons(self) -> None:
         self.run_button.setEnabled(self.can_run())
-        self.stop_button.setEnabled(self._active)
+        self.stop_button.setEnabled(self.running)
         self.code_button.setEnabled(self._lesson is not None)
-        self.prediction.set_locked(self._active)
-        self.switch_ms.setEnabled(not self._active)
+        self.prediction.set_locked(self.running)
+        self.switch_ms.setEnabled(not self.running)
         waiting = self._lesson is not None and not self.prediction.is_answered
         self.run_button.setToolTip("Answer the prediction (or skip it) first" if waiting
                                    else "Run the lesson's plan under its models and check its claims")

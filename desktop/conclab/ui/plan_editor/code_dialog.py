@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,6 +24,7 @@ from conclab.model.errors import ConclabError
 from conclab.model.fileio import atomic_write_text
 from conclab.model.plan import Plan
 from conclab.model.trace import MODELS
+from conclab.ui.fonts import monospace_font
 
 Workers = int | Mapping[str, int] | None
 
@@ -47,7 +48,7 @@ class CodeDialog(QDialog):
         self.editor = QPlainTextEdit(self)
         self.editor.setReadOnly(True)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setFont(monospace_font())
         self.editor.setAccessibleName("generated script")
         self.status = QLabel("", self)
         self.copy_button = QPushButton("&Copy", self)

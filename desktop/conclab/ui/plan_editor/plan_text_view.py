@@ -8,11 +8,12 @@ force. Text set by the program (`set_text`) is taken as valid and never re-parse
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from conclab.model.errors import PlanError
 from conclab.model.plan_text import parse
+from conclab.ui.fonts import monospace_font
 
 DEBOUNCE_MS = 250
 _ERROR_RED = QColor(200, 30, 30)
@@ -42,7 +43,7 @@ class PlanTextView(QWidget):
     def _build(self) -> None:
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font = monospace_font()
         self.editor.setFont(font)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setTabChangesFocus(True)

@@ -1,15 +1,17 @@
-"""Starts the window: QApplication, the qasync loop, settings, and a clean shutdown."""
+"""Starts the window: the application, its loop, settings, a scripted run if asked, and a clean shutdown."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING
+
+from conclab.model.errors import ConclabError
+from conclab.model.run import RunDocument
 
 if TYPE_CHECKING:
     from conclab.ui.shell.main_window import MainWindow
@@ -24,35 +26,22 @@ class LaunchOptions:
     plan_path: Path | None = None
     run: bool = False
     models: list[str] | None = None
+    runtime: str | None = None  # "lab" or "window"; None: the choice remembered in settings
     screenshot: Path | None = None
+    save_run: Path | None = None
     quit_after_run: bool = False
 
 
 def run_app(opts: LaunchOptions) -> int:
     """Open the main window and run the Qt event loop (with asyncio on it) until it closes."""
-    import qasync
     from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtGui import QGuiApplication, QIcon
-    from PySide6.QtWidgets import QApplication
 
-    from conclab import APP_ID, APP_NAME
-    from conclab.model.resources import resource
     from conclab.ui.shell.main_window import MainWindow
+    from conclab.ui.shell.qt_app import ensure_app, run_on_loop
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    assert isinstance(app, QApplication)
-    # The window's `closed` signal ends the loop; letting Qt quit on its own would stop qasync's
-    # loop before shutdown (stopping a run, the loopback server) has finished.
-    app.setQuitOnLastWindowClosed(False)
-    # The application name is what X11 reports as the window class: it must be the id the desktop
-    # entry's StartupWMClass names, so the menu and the running window are matched.
-    app.setApplicationName(APP_ID)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setOrganizationName("conclab")
-    QGuiApplication.setDesktopFileName(APP_ID)
-    with contextlib.suppress(Exception):
-        app.setWindowIcon(QIcon(str(resource("icons", "conclab.svg"))))
+    app = ensure_app()
     store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
+    status: list[int] = [0]
 
     async def main() -> None:
         window = MainWindow(store, opts.plan_path)
@@ -60,6 +49,7 @@ def run_app(opts: LaunchOptions) -> int:
         app.aboutToQuit.connect(quit_event.set)
         window.closed.connect(quit_event.set)
         window.show()
+        window.controller.warm_up()
         if os.environ.get("CONCLAB_QUIT_WHEN_SHOWN"):
             def report() -> None:
                 print(f"shown {perf_counter() - T0:.3f}", flush=True)
@@ -68,25 +58,36 @@ def run_app(opts: LaunchOptions) -> int:
             QTimer.singleShot(0, report)
         _close_on_sigterm(window)
         if opts.run:
-            QTimer.singleShot(300, lambda: _scripted_run(window, opts))
+            QTimer.singleShot(300, lambda: _scripted_run(window, opts, status))
         await quit_event.wait()
         await window.controller.wait()
         window.controller.shutdown()
 
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        runner.run(main())
-    return 0
+    run_on_loop(main, app)
+    return status[0]
 
 
-def _scripted_run(window: MainWindow, opts: LaunchOptions) -> None:
-    """`--run`: press Run; afterwards optionally screenshot the screen and close."""
+def _scripted_run(window: MainWindow, opts: LaunchOptions, status: list[int]) -> None:
+    """`--run`: press Run exactly as a user does; afterwards save the run, screenshot and close, as asked."""
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QGuiApplication
 
+    from conclab.model.session_spec import Runtime
+
     if opts.models:
         window.controls.set_models(opts.models)
+    if opts.runtime:
+        window.controls.set_runtime(Runtime(opts.runtime))
 
-    def after(_doc: object) -> None:
+    def after(doc: RunDocument) -> None:
+        if opts.save_run is not None:
+            try:
+                window.run_files.write_run(doc, opts.save_run)
+                print(f"saved run {opts.save_run}", flush=True)
+            except ConclabError as exc:
+                print(f"conclab: {exc}", file=sys.stderr, flush=True)
+                status[0] = 1
+
         def finish() -> None:
             if opts.screenshot is not None:
                 screen = window.screen() or QGuiApplication.primaryScreen()
@@ -99,8 +100,14 @@ def _scripted_run(window: MainWindow, opts: LaunchOptions) -> None:
 
         QTimer.singleShot(500, finish)
 
-    window.controller.run_finished.connect(after)
-    window.controls.request_run()
+    window.run_finished.connect(after)
+    before = window.controller.current
+    window.run_action.trigger()
+    if window.controller.current is before:  # Run refused (an error in the plan, nothing to run)
+        print(f"conclab: not run: {window.statusBar().currentMessage()}", file=sys.stderr, flush=True)
+        status[0] = 2
+        if opts.quit_after_run:
+            window.close()
 
 
 def _close_on_sigterm(window: MainWindow) -> None:

@@ -20,19 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from conclab import APP_NAME
-from conclab.engines.recorder import OpenChange
 from conclab.model.errors import ConclabError
 from conclab.model.examples import Example, load_examples_with_errors
 from conclab.model.fileio import atomic_write_text
 from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
-from conclab.model.run import ModelRun, RunDocument
-from conclab.model.trace import Span
+from conclab.model.run import RunDocument
+from conclab.model.session_spec import Runtime as Where
+from conclab.model.session_spec import SessionRequest
 from conclab.ui.exports.run_file_actions import RunFileActions
 from conclab.ui.lessons.lessons_dock import install_lessons
 from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
 from conclab.ui.shell.run_controller import RunController
 from conclab.ui.shell.run_controls_panel import RunControlsPanel
+from conclab.ui.shell.run_handle import RunHandle
+from conclab.ui.shell.run_titles import spec_title, window_cost_text
 from conclab.ui.shell.settings import SessionSettings, load_settings, save_settings
 from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.timeline_view import TimelineView
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
     """Owns the views and the run controller, and wires them together in `_connect`."""
 
     closed = Signal()
+    run_finished = Signal(object)  # RunDocument of a run started from this window's Run (not a lesson's)
 
     def __init__(self, store: QSettings, plan_path: Path | None = None, lessons_folder: Path | None = None) -> None:
         super().__init__()
@@ -53,6 +56,7 @@ class MainWindow(QMainWindow):
         self._path: Path | None = None
         self._closing = False
         self.controller = RunController(self)
+        self._handle: RunHandle | None = None
         self.editor = PlanEditorPanel(self._initial_plan(), self)
         self.controls = RunControlsPanel(self)
         self.timeline = TimelineView(self)
@@ -147,20 +151,15 @@ class MainWindow(QMainWindow):
         self.controls.stop_requested.connect(c.stop)
         self.editor.modified_changed.connect(self._update_title)
         self.editor.plan_changed.connect(lambda _p: self._update_title())
-        c.run_started.connect(self._on_run_started)
-        c.model_started.connect(self.timeline.begin_live)
-        c.live_updated.connect(self._on_live)
-        c.progress_changed.connect(self._on_progress)
-        c.model_finished.connect(self._on_model_finished)
-        c.run_finished.connect(self._on_run_finished)
-        c.run_failed.connect(self._on_run_failed)
-        c.task_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        c.run_started.connect(self._on_any_run_started)
+        c.lab_problem.connect(self._on_lab_problem)
 
     def _restore(self) -> None:
         s = self._settings
         self.controls.set_models(s.models)
         self.controls.workers.setValue(s.workers)
         self.controls.switch_ms.setValue(s.switch_ms)
+        self.controls.set_runtime(s.runtime)
         if s.geometry is None or not self.restoreGeometry(s.geometry):
             self.resize(1280, 800)
         if s.state is not None:
@@ -179,53 +178,80 @@ class MainWindow(QMainWindow):
     def _on_run_requested(self, models: list[str], workers: int | None, switch_ms: float) -> None:
         self.editor.flush()
         if self.editor.has_error():
-            self.statusBar().showMessage(f"running the last valid plan; the text has an error: "
-                                         f"{self.editor.error_text()}", 8000)
-        self.controller.start(self.editor.plan(), models, workers, switch_ms)
+            # Running the last valid plan instead would measure something the user is not looking at.
+            self.editor.show_error()
+            self.statusBar().showMessage(f"not run: the plan has an error — {self.editor.error_text()}", 15_000)
+            return
+        request = SessionRequest.for_models(format_plan(self.editor.plan()), models, workers,
+                                            runtime=self.controls.runtime(), switch_interval_ms=switch_ms)
+        try:
+            handle = self.controller.start(request)
+        except ConclabError as exc:
+            self._on_run_failed(str(exc))
+            return
+        if handle is not None:
+            self._follow(handle)
 
-    def _on_run_started(self, models: list[str]) -> None:
+    def _follow(self, handle: RunHandle) -> None:
+        """Show this window's own run: the timeline, progress and, at the end, the metrics."""
+        self._handle = handle
+        names = {t.id: t.name for t in self.editor.plan().tasks()}
         self.timeline.clear()
         self.metrics.clear()
+        handle.run_started.connect(lambda _i, spec: self.timeline.begin_live(spec.model, title=spec_title(spec),
+                                                                              names=names))
+        handle.frame_arrived.connect(self.timeline.apply_frame)
+        handle.run_finished.connect(lambda _i, run: self.timeline.end_live(run))
+        handle.progress_changed.connect(self._on_progress)
+        handle.task_failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        handle.failed.connect(self._on_run_failed)
+        handle.finished.connect(self._on_run_finished)
+        self.progress.setRange(0, max(1, handle.total_tasks))
+        self.progress.setValue(0)
+        where = "inside this window" if self.controls.runtime() == Where.WINDOW else "in the lab"
+        self.statusBar().showMessage(f"running under {', '.join(handle.request.models)} {where}…")
+
+    def _on_any_run_started(self, _handle: RunHandle) -> None:
+        """Any run (this window's or a lesson's) holds the one lab: Run waits until it has finished."""
         self.controls.set_running(True)
         self.run_action.setEnabled(False)
         self.stop_action.setEnabled(True)
-        self.progress.setRange(0, max(1, self.editor.plan().task_count * len(models)))
-        self.progress.setValue(0)
         self.progress.show()
-        self.statusBar().showMessage(f"running under {', '.join(models)}…")
+        _handle.finished.connect(self._on_any_run_finished)
 
-    def _on_live(self, spans: list[Span], opened: list[OpenChange], lag: list[tuple[float, float]], now: float) -> None:
-        self.timeline.append_spans(spans)
-        self.timeline.update_open_spans(opened)
-        self.timeline.append_lag(lag)
-        self.timeline.set_now(now)
+    def _on_any_run_finished(self, _doc: RunDocument) -> None:
+        self.controls.set_running(False)
+        self.run_action.setEnabled(True)
+        self.stop_action.setEnabled(False)
+        self.progress.hide()
+        if self._closing:
+            self.close()
 
     def _on_progress(self, done: int, total: int, elapsed: float) -> None:
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(done)
         self.elapsed.setText(f"{elapsed:.1f} s")
 
-    def _on_model_finished(self, run: ModelRun) -> None:
-        self.timeline.end_live(run)
-
     def _on_run_finished(self, doc: RunDocument) -> None:
-        self.controls.set_running(False)
-        self.run_action.setEnabled(True)
-        self.stop_action.setEnabled(False)
-        self.progress.hide()
+        self.run_finished.emit(doc)
+        if self._closing:
+            return
         self.metrics.set_runs(doc.runs)
         overhead = doc.calibration.get("recording_overhead")
         self.metrics.set_overhead(overhead if isinstance(overhead, float) else None)
-        stopped = any(r.metrics.get("tasks_cancelled", 0) for r in doc.runs)
-        walls = ", ".join(f"{r.model} {r.metrics['wall_s']:.2f} s" for r in doc.runs)
-        self.statusBar().showMessage(("stopped — " if stopped else "done — ") + walls, 15_000)
-        if self._closing:
-            self.close()
+        handle = self._handle
+        state = handle.state.value if handle is not None else "done"
+        walls = ", ".join(f"{r.name} {r.metrics['wall_s']:.2f} s" for r in doc.runs)
+        costs = [window_cost_text(r) for r in doc.runs if r.runtime == Where.WINDOW]
+        self.statusBar().showMessage(f"{state} — {walls}" + "".join(f"; {c}" for c in costs if c), 30_000)
 
     def _on_run_failed(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
         if not self._closing and self.isVisible():
             QMessageBox.warning(self, APP_NAME, message)
+
+    def _on_lab_problem(self, message: str) -> None:
+        self.statusBar().showMessage(f"the lab could not start: {message}", 15_000)
 
     # -- files --------------------------------------------------------------------------------
     def _update_title(self) -> None:
@@ -316,6 +342,7 @@ class MainWindow(QMainWindow):
         s.models = self.controls.models() or s.models
         s.workers = self.controls.workers.value()
         s.switch_ms = self.controls.switch_ms.value()
+        s.runtime = self.controls.runtime()
         s.geometry = self.saveGeometry()
         s.state = self.saveState()
         save_settings(self.store, s)

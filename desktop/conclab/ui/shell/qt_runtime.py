@@ -1,14 +1,12 @@
-"""Qt pieces of the runtime: QThread workers for the engines, and a qasync loop for headless runs."""
+"""Qt pieces of the runtime: QThread workers for runs inside the window, and the Qt loop for headless ones."""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import qasync
-from PySide6.QtCore import QCoreApplication, QThread
+from PySide6.QtCore import QThread
 
 T = TypeVar("T")
 
@@ -50,7 +48,7 @@ def running_qthreads() -> list[str]:
 
 
 def run_on_qt_loop(main: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine on a qasync loop under a QCoreApplication, exactly as the window would."""
-    app = QCoreApplication.instance() or QCoreApplication(["conclab"])
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(main())  # type: ignore[arg-type]
+    """Run a coroutine on the Qt loop with asyncio on it, exactly as the window would."""
+    from conclab.ui.shell.qt_app import ensure_app, run_on_loop
+
+    return run_on_loop(main, ensure_app(offscreen=True))

@@ -1,147 +1,145 @@
-"""The run controller: owns the one running run, drives the engines on the window's qasync loop,
-and feeds live data to the views at ~30 Hz."""
+"""The run controller: starts sessions and hands back their run handles.
+
+It owns where runs are measured: a warm lab per interpreter (the default — the window only observes),
+and this window's own loop and QThreads for runs made "inside this window". A run inside the window
+is also measured in the lab afterwards, so the window's cost is shown, not hidden.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import sys
-from time import perf_counter
+import contextlib
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from conclab.engines.context import RunEvent
-from conclab.engines.machine import machine_info
-from conclab.engines.recorder import Recorder
+from conclab.engines.lab_client import LabPool
 from conclab.engines.runtime import Runtime, check_workers
+from conclab.engines.session import Executor, InProcessExecutor, drive
 from conclab.engines.stop import StopToken
 from conclab.model.errors import ConclabError
-from conclab.model.plan import Plan
-from conclab.model.plan_text import format_plan
+from conclab.model.live import LiveFrame
+from conclab.model.plan_text import parse
 from conclab.model.run import ModelRun, RunDocument
-from conclab.model.trace import Span
-from conclab.ui.shell.bridge import EngineBridge
+from conclab.model.session_spec import RunSpec, SessionRequest
+from conclab.model.session_spec import Runtime as Where
 from conclab.ui.shell.qt_runtime import qthread_factory
+from conclab.ui.shell.run_handle import RunHandle
+from conclab.ui.shell.window_heartbeat import WindowHeartbeat
 
-FRAME_MS = 33
+
+class _Quiet:
+    """A listener for the lab runs made only to compare with runs inside the window."""
+
+    def run_started(self, index: int, spec: RunSpec) -> None:
+        pass
+
+    def frame(self, frame: LiveFrame) -> None:
+        pass
+
+    def run_finished(self, index: int, run: ModelRun) -> None:
+        pass
 
 
 class RunController(QObject):
-    """Runs a plan under several models one after another; at most one run at a time."""
+    """At most one run at a time; `start` returns its handle (None when one is already going)."""
 
-    run_started = Signal(list)  # models
-    model_started = Signal(str)
-    live_updated = Signal(list, list, list, float)  # new spans, changed open spans, new lag samples, now
-    progress_changed = Signal(int, int, float)  # done, total, elapsed seconds
-    model_finished = Signal(object)  # ModelRun
-    run_finished = Signal(object)  # RunDocument (possibly partial, when stopped)
-    run_failed = Signal(str)
-    task_failed = Signal(str)
+    run_started = Signal(object)  # RunHandle: every run, for views that follow whatever runs
+    lab_problem = Signal(str)  # the lab could not be started ahead of a run
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runtime = Runtime(qthread_factory, kind="qt")
-        self.bridge = EngineBridge(self)
-        self.bridge.events_arrived.connect(self._on_events)
-        self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self._on_frame)
-        self._task: asyncio.Task[None] | None = None
-        self._active = False
-        self._closed = False
-        self._stop: StopToken | None = None
-        self._recorder: Recorder | None = None
-        self._lag_seen = 0
-        self._done_before = 0
-        self._total = 0
-        self._t_start = 0.0
+        self.labs = LabPool()
+        self.window_runtime = Runtime(qthread_factory)
+        self._window_executor = InProcessExecutor(self.window_runtime)
+        self.heartbeat = WindowHeartbeat()
+        self.current: RunHandle | None = None
         self.last_document: RunDocument | None = None
+        self._closed = False
+        self._warming: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
-        """True from `start` until just before `run_finished` is emitted."""
-        return self._active
+        """True from `start` until the handle's `finished` has been emitted."""
+        return self.current is not None and not self.current.state.over
 
-    def start(self, plan: Plan, models: list[str], workers: int | None, switch_ms: float | None) -> bool:
-        """Start a run; returns False (and emits run_failed) if it cannot start."""
-        if self.running or self._closed:
-            return False
+    def warm_up(self, python: str | None = None) -> None:
+        """Start the lab now (it calibrates while the user reads), so the first run starts at once."""
+        if self._closed or (self._warming is not None and not self._warming.done()):
+            return
+        self._warming = asyncio.ensure_future(self._warm(python))
+
+    async def _warm(self, python: str | None) -> None:
         try:
-            for m in models:
-                check_workers(m, workers)
-            if not models:
-                raise ConclabError("choose at least one model to run")
+            await self.labs.client(python).start()
         except ConclabError as exc:
-            self.run_failed.emit(str(exc))
-            return False
-        if switch_ms is not None:
-            sys.setswitchinterval(max(0.0001, switch_ms / 1000))
-        self._stop = StopToken()
-        self._total = plan.task_count * len(models)
-        self._done_before = 0
-        self._t_start = perf_counter()
-        self._active = True
-        self._task = asyncio.ensure_future(self._run_all(plan, models, workers, self._stop))
-        self.run_started.emit(list(models))
-        self._timer.start()
-        return True
+            self.lab_problem.emit(str(exc))
+
+    def start(self, request: SessionRequest) -> RunHandle | None:
+        """Start a session; None when a run is going or the window is closing. Raises ConclabError for a
+        request that cannot run (nothing starts then)."""
+        if self.running or self._closed:
+            return None
+        request.check()
+        for spec in request.runs:
+            check_workers(spec.model, spec.workers)
+        plan = parse(request.plan_text)
+        handle = RunHandle(request, plan.task_count, self.heartbeat, self)
+        handle.finished.connect(self._on_finished)
+        self.current = handle
+        self.heartbeat.start()
+        handle.start(self._drive)
+        self.run_started.emit(handle)
+        return handle
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
+        if self.current is not None:
+            self.current.stop()
 
-    async def _run_all(self, plan: Plan, models: list[str], workers: int | None, stop: StopToken) -> None:
-        runs: list[ModelRun] = []
-        try:
-            for model in models:
-                if stop.is_set():
-                    break
-                self._recorder = Recorder()
-                self._lag_seen = 0
-                self.model_started.emit(model)
-                run = await self.runtime.run(plan, model, workers=workers, recorder=self._recorder,
-                                             sink=self.bridge.post, stop=stop)
-                self._on_frame()
-                self._done_before += plan.task_count
-                self._recorder = None
-                runs.append(run)
-                self.model_finished.emit(run)
-        except ConclabError as exc:
-            self.run_failed.emit(str(exc))
-        except Exception as exc:
-            self.run_failed.emit(f"the run failed: {type(exc).__name__}: {exc}")
-        finally:
-            self._timer.stop()
-            self._recorder = None
-            doc = RunDocument(format_plan(plan), machine_info(), self.runtime.calibration_info(), runs)
-            self.last_document = doc
-            self._active = False
-            self.run_finished.emit(doc)
+    def _executor_for(self, spec: RunSpec) -> Executor:
+        return self._window_executor if spec.runtime == Where.WINDOW else self.labs
 
-    def _on_frame(self) -> None:
-        rec = self._recorder
-        elapsed = perf_counter() - self._t_start
-        if rec is None:
-            self.progress_changed.emit(self._done_before, self._total, elapsed)
+    async def _drive(self, handle: RunHandle) -> RunDocument:
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
+        doc = await drive(handle.request, self._executor_for, handle.listener, handle.stop_token)
+        if not handle.stop_token.is_set():
+            await self._compare_with_lab(doc, handle.stop_token)
+        return doc
+
+    async def _compare_with_lab(self, doc: RunDocument, stop: StopToken) -> None:
+        """Measure each run made inside the window again in the lab, unless the session already has it."""
+        inside = [r for r in doc.runs if r.runtime == Where.WINDOW and not r.metrics.get("tasks_cancelled")]
+        if not inside:
             return
-        spans: list[Span] = rec.drain()
-        opened = rec.open_changes()
-        lag = rec.lag[self._lag_seen:]
-        self._lag_seen += len(lag)
-        self.live_updated.emit(spans, opened, lag, rec.elapsed())
-        self.progress_changed.emit(self._done_before + len(rec.done), self._total, elapsed)
+        lab_walls = {(r.model, r.workers): r.metrics["wall_s"] for r in doc.runs if r.runtime == Where.LAB}
+        missing = [r for r in inside if (r.model, r.workers) not in lab_walls]
+        if missing:
+            shadow = SessionRequest(doc.plan, tuple(RunSpec(r.model, r.workers, label=f"{r.name} (lab)")
+                                                    for r in missing))
+            with contextlib.suppress(ConclabError):
+                measured = await drive(shadow, lambda _s: self.labs, _Quiet(), stop)
+                lab_walls.update({(r.model, r.workers): r.metrics["wall_s"] for r in measured.runs})
+        for run in inside:
+            lab = lab_walls.get((run.model, run.workers))
+            if lab:
+                run.metrics["lab_wall_s"] = lab
+                run.metrics["window_slowdown"] = run.metrics["wall_s"] / lab
 
-    def _on_events(self, events: list[RunEvent]) -> None:
-        for e in events:
-            if e.kind == "finished" and e.state == "failed":
-                self.task_failed.emit(f"task {e.task} failed: {e.error}")
+    def _on_finished(self, doc: RunDocument) -> None:
+        self.last_document = doc
+        self.heartbeat.stop()
 
     async def wait(self) -> None:
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self.current is not None:
+            await self.current.wait()
 
     def shutdown(self) -> None:
-        """Stop any run and the loopback server (called when the app quits)."""
+        """Stop any run, the labs and the loopback server of runs inside the window (the app quits)."""
         self._closed = True
         self.stop()
-        self._timer.stop()
-        self.runtime.close()
+        self.heartbeat.stop()
+        if self._warming is not None:
+            self._warming.cancel()
+        self.labs.close()
+        self.window_runtime.close()
+

@@ -7,6 +7,7 @@ import sys
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
@@ -15,13 +16,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from conclab.model.session_spec import Runtime as Where
 from conclab.model.trace import MODELS
 
 MODEL_HELP = {
     "sequential": "One task after another on one worker thread: the baseline.",
-    "asyncio": "Coroutines on the window's own event loop (qasync): blocking it freezes the window.",
-    "threads": "A pool of worker threads (QThreads). Python code in them takes turns holding the GIL.",
+    "asyncio": "Coroutines on one event loop: a task that blocks or computes holds up every other.",
+    "threads": "A pool of worker threads. Python code in them takes turns holding the GIL.",
     "processes": "A pool of worker processes (spawn): Python code really runs in parallel, one per core.",
+}
+
+WHERE_HELP = {
+    Where.LAB: "In the lab: a separate Python process that the window only watches, so the window's own "
+               "work cannot slow what is measured. What the plan costs on this machine.",
+    Where.WINDOW: "Inside this window: asyncio on the window's own event loop and QThread workers, as a Qt "
+                  "app would do it. A blocked loop freezes this very window; the window's cost is measured "
+                  "and shown, and the run is measured in the lab too for comparison.",
 }
 
 
@@ -44,6 +54,14 @@ class RunControlsPanel(QWidget):
             self.model_boxes[m] = box
             layout.addWidget(box)
         layout.addSpacing(12)
+        layout.addWidget(QLabel("run in", self))
+        self.where = QComboBox(self)
+        self.where.addItem("the lab", Where.LAB)
+        self.where.addItem("this window", Where.WINDOW)
+        self.where.setToolTip(WHERE_HELP[Where.LAB])
+        self.where.setAccessibleName("run in: the lab or this window")
+        self.where.currentIndexChanged.connect(self._on_where_changed)
+        layout.addWidget(self.where)
         layout.addWidget(QLabel("workers", self))
         self.workers = QSpinBox(self)
         self.workers.setRange(0, 100_000)
@@ -82,13 +100,23 @@ class RunControlsPanel(QWidget):
         for m, box in self.model_boxes.items():
             box.setChecked(m in models)
 
+    def runtime(self) -> Where:
+        """Where runs are measured: the lab (default) or inside this window."""
+        return Where(self.where.currentData())
+
+    def set_runtime(self, where: Where) -> None:
+        self.where.setCurrentIndex(max(0, self.where.findData(where)))
+
+    def _on_where_changed(self, _index: int) -> None:
+        self.where.setToolTip(WHERE_HELP[self.runtime()])
+
     def worker_count(self) -> int | None:
         return self.workers.value() or None
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running and bool(self.models()))
         self.stop_button.setEnabled(running)
-        for w in (*self.model_boxes.values(), self.workers, self.switch_ms):
+        for w in (*self.model_boxes.values(), self.where, self.workers, self.switch_ms):
             w.setEnabled(not running)
 
     def _on_models_toggled(self, _checked: bool) -> None:

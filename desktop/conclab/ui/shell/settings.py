@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from conclab.model.session_spec import Runtime as Where
 from conclab.model.trace import MODELS
 
 DEFAULT_MODELS = ["asyncio", "threads"]
@@ -23,6 +24,7 @@ class SessionSettings:
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     workers: int = 0
     switch_ms: float = 5.0
+    runtime: Where = Where.LAB
     geometry: QByteArray | None = None
     state: QByteArray | None = None
     last_dir: str = ""
@@ -66,6 +68,11 @@ def load_settings(store: QSettings) -> SessionSettings:
     s.workers = workers if isinstance(workers, int) and 0 <= workers <= 100_000 else 0
     switch = get("run/switch_ms", float, 5.0)
     s.switch_ms = switch if isinstance(switch, float) and 0.1 <= switch <= 100 else 5.0
+    where = get("run/runtime", str, str(Where.LAB))
+    if where in {str(w) for w in Where}:
+        s.runtime = Where(where)
+    else:
+        s.problems.append(f"setting 'run/runtime' was {str(where)[:40]!r}; running in the lab")
     geometry = get("window/geometry", QByteArray, None)
     s.geometry = geometry if isinstance(geometry, QByteArray) else None
     state = get("window/state", QByteArray, None)
@@ -81,6 +88,7 @@ def save_settings(store: QSettings, s: SessionSettings) -> None:
     store.setValue("run/models", list(s.models))
     store.setValue("run/workers", int(s.workers))
     store.setValue("run/switch_ms", float(s.switch_ms))
+    store.setValue("run/runtime", str(s.runtime))
     if s.geometry is not None:
         store.setValue("window/geometry", s.geometry)
     if s.state is not None:

@@ -7,6 +7,7 @@ buffer, changed in place), and the axis ticks, heights and title are only touche
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
@@ -95,8 +96,10 @@ class OpenSpanTable:
 class TimelineSection:
     """One model's rows on the shared axis: its plots, items and the spans they index."""
 
-    def __init__(self, model: str, lanes: list[str], max_rows: int, names: dict[int, str]) -> None:
+    def __init__(self, model: str, lanes: list[str], max_rows: int, names: dict[int, str],
+                 heading: str | None = None) -> None:
         self.model = model
+        self.heading = heading or model
         self.live = False
         self.names = names
         self.lanes = LaneMap(lanes, loop_lane=model == "asyncio", max_rows=max_rows)
@@ -297,7 +300,7 @@ class TimelineSection:
             parts.append(f'<span style="color:{FREEZE_HEX}">&#9632;</span>&nbsp;frozen — loop late '
                          f"by more than {self.lag_item.threshold_ms:.0f} ms")
         suffix = " (running…)" if self.live else ""
-        return f"<b>{self.model}</b>{suffix} &nbsp;&nbsp; " + " &nbsp; ".join(parts)
+        return f"<b>{html.escape(self.heading)}</b>{suffix} &nbsp;&nbsp; " + " &nbsp; ".join(parts)
 
     # -- lookup -------------------------------------------------------------------------------------
     def span_at(self, x: float, row: int, tol: float) -> tuple[Span, bool] | None:

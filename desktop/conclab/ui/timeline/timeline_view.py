@@ -17,7 +17,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
 
-from conclab.model.run import ModelRun
+from conclab.model.live import LiveFrame
+from conclab.model.run import ModelRun, python_label
 from conclab.model.trace import Span, state_label
 from conclab.ui.timeline.timeline_section import TimelineSection
 
@@ -33,6 +34,7 @@ class TimelineView(QWidget):
         self.max_rows = max_rows
         self.redraw_count = 0
         self._sections: list[TimelineSection] = []
+        self._pythons = False
         self._live: TimelineSection | None = None
         self._now: float | None = None
         self._following = True
@@ -69,6 +71,7 @@ class TimelineView(QWidget):
     def set_runs(self, runs: list[ModelRun]) -> None:
         """Replace everything by these finished runs and fit the view."""
         self._clear_sections()
+        self._pythons = len({python_label(r.python) for r in runs}) > 1
         for run in runs:
             self._add_section(self._section_for_run(run))
         self._redraw()
@@ -79,9 +82,9 @@ class TimelineView(QWidget):
         self._redraw()
 
     def _section_for_run(self, run: ModelRun) -> TimelineSection:
-        spans: list[Span] = [Span(*s) for s in run.spans]
-        lanes = list(dict.fromkeys(s.worker for s in spans))
-        section = TimelineSection(run.model, lanes, self.max_rows, {t.id: t.name for t in run.tasks})
+        spans = run.spans
+        lanes = list(run.lanes) or list(dict.fromkeys(s.worker for s in spans))
+        section = TimelineSection(run.model, lanes, self.max_rows, run.task_names(), self._title(run))
         section.add_spans(spans)
         section.lag_item.append(run.lag)
         return section
@@ -106,17 +109,29 @@ class TimelineView(QWidget):
         self._following = True
 
     # -- live runs ----------------------------------------------------------------------------------
-    def begin_live(self, model: str, lanes_hint: list[str] | None = None) -> None:
+    def _title(self, run: ModelRun) -> str:
+        title = run.name if run.runtime != "window" else f"{run.name} · inside this window"
+        return f"{title} · {python_label(run.python)}" if self._pythons and run.python else title
+
+    def begin_live(self, model: str, lanes_hint: list[str] | None = None, title: str | None = None,
+                   names: dict[int, str] | None = None) -> None:
         """Add a section for a run in progress; the `append_*` and `set_*` calls then feed it."""
         if self._live is not None:
             self._live.live = False
-        section = TimelineSection(model, list(lanes_hint or []), self.max_rows, {})
+        section = TimelineSection(model, list(lanes_hint or []), self.max_rows, dict(names or {}), title)
         section.live = True
         self._add_section(section)
         self._live = section
         self._now = 0.0
         self._following = True
         self._mark_dirty()
+
+    def apply_frame(self, frame: LiveFrame) -> None:
+        """Feed the live section one frame of the stream (closed spans, spans in progress, lag, now)."""
+        self.append_spans(frame.spans)
+        self.update_open_spans(frame.opened)
+        self.append_lag(frame.lag)
+        self.set_now(frame.now)
 
     def append_spans(self, spans: Iterable[Span]) -> None:
         if self._live is not None:
