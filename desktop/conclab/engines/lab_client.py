@@ -110,10 +110,12 @@ class LabClient:
 
     async def start(self) -> None:
         """Start the lab and wait until it has calibrated and is ready (a no-op when it is running)."""
+        loop = asyncio.get_running_loop()
         if self.alive and self._hello is not None and self._hello.done() and not self._hello.exception():
+            if loop is not self._loop:
+                self._watch(loop)
             return
         self._shut(kill=True)
-        self._loop = loop = asyncio.get_running_loop()
         argv, env = lab_command(self.interpreter)
         try:
             self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -124,14 +126,31 @@ class LabClient:
         self._reader = MessageReader()
         self._stderr.clear()
         self._hello = loop.create_future()
-        for pipe, handler in ((self._proc.stdout, self._on_stdout), (self._proc.stderr, self._on_stderr)):
+        for pipe in (self._proc.stdout, self._proc.stderr):
             os.set_blocking(pipe.fileno(), False)
-            loop.add_reader(pipe.fileno(), handler)
+        self._watch(loop)
         try:
             self.info = await asyncio.wait_for(asyncio.shield(self._hello), START_TIMEOUT_S)
         except TimeoutError:
             self._shut(kill=True)
             raise LabError(f"the lab did not start within {START_TIMEOUT_S:.0f} s") from None
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read the lab's pipes on `loop` (a warm lab serves whichever loop runs the next session)."""
+        assert self._proc is not None and self._proc.stdout is not None and self._proc.stderr is not None
+        self._unwatch()
+        self._loop = loop
+        loop.add_reader(self._proc.stdout.fileno(), self._on_stdout)
+        loop.add_reader(self._proc.stderr.fileno(), self._on_stderr)
+
+    def _unwatch(self) -> None:
+        proc, loop = self._proc, self._loop
+        if proc is None or loop is None or loop.is_closed():
+            return
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    loop.remove_reader(pipe.fileno())
 
     # -- reading ------------------------------------------------------------------------------------
     def _on_stdout(self) -> None:
@@ -249,14 +268,10 @@ class LabClient:
 
     # -- ending -------------------------------------------------------------------------------------
     def _shut(self, kill: bool) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
+        if self._proc is None:
             return
-        if self._loop is not None and not self._loop.is_closed():
-            for pipe in (proc.stdout, proc.stderr):
-                if pipe is not None:
-                    with contextlib.suppress(ValueError, OSError):
-                        self._loop.remove_reader(pipe.fileno())
+        self._unwatch()
+        proc, self._proc = self._proc, None
         with contextlib.suppress(OSError, ValueError):
             if proc.stdin is not None:
                 proc.stdin.close()

@@ -190,7 +190,8 @@ async def drive(request: SessionRequest, executor_for: ExecutorFor, listener: Se
             doc = await executor_for(specs[0]).run(part, listener, stop, index)
         except SessionError as exc:
             got = exc.partial.runs if exc.partial is not None else []
-            raise SessionError(str(exc), _assemble(request, first or exc.partial, calibration, runs + got)) from exc
+            exc.partial = _assemble(request, first or exc.partial, calibration, runs + got)
+            raise
         first = first or doc
         calibration = calibration or dict(doc.calibration)
         runs.extend(doc.runs)
