@@ -41,13 +41,21 @@ def test_lesson_runs_headless_prints_verdicts_and_exits_0(tmp_path: Path) -> Non
     out = tmp_path / "run.json"
     p = _run("lesson", "offload-fix", "--json", str(out))
     assert p.returncode == 0, p.stdout + p.stderr
-    verdicts = [line for line in p.stdout.splitlines() if line[:1] in "✓✗–"]
+    verdicts = [line for line in p.stdout.splitlines() if line[:1] and line[0] in "✓✗–"]
     assert len(verdicts) == 2 and all(v.startswith("✓ ") for v in verdicts)
     doc = json.loads(out.read_text(encoding="utf-8"))
     wall = doc["runs"][0]["metrics"]["wall_s"]
     assert f"{wall:.2f} s" in verdicts[0]  # the sentence carries the measured number
+    assert "— checked: " in verdicts[0]  # and says what was checked
     assert [r["model"] for r in doc["runs"]] == ["asyncio"]
-    assert "Measured answer: About 0.3 s" in p.stdout
+    lesson = doc["lesson"]
+    assert lesson["id"] == "offload-fix" and lesson["complete"] is True
+    assert all(c["held"] is True for c in lesson["claims"] if not c["hidden"])
+    claim = lesson["claims"][0]
+    assert {"text", "op", "left", "right", "factor", "tolerance", "left_value", "right_value", "held"} <= set(claim)
+    assert claim["left_value"] == pytest.approx(wall)
+    assert lesson["prediction"]["measured_answer"] in p.stdout  # the answer the measurement picked
+    assert f"{wall:.2f} s" in lesson["prediction"]["measured"]
 
 
 def test_lesson_with_a_claim_that_fails_exits_1(tmp_path: Path) -> None:
@@ -75,7 +83,7 @@ def test_broken_lesson_file_is_reported_with_exit_2(tmp_path: Path) -> None:
     res = tmp_path / "res"
     shutil.copytree(resource("lessons"), res / "lessons")
     broken = res / "lessons" / "05-offload-fix.toml"
-    broken.write_text(broken.read_text(encoding="utf-8").replace('op = ">"', 'op = "!="', 1), encoding="utf-8")
+    broken.write_text(broken.read_text(encoding="utf-8").replace('op = "≈"', 'op = "!="', 1), encoding="utf-8")
     env = {"CONCLAB_RESOURCES": str(res)}
     p = _run("lesson", "offload-fix", env=env)
     assert p.returncode == 2

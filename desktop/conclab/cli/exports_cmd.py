@@ -20,10 +20,15 @@ from conclab.model.runfile import load_run_file
 
 def write_json(doc: RunDocument, dest: str) -> None:
     """The run as `conclab.run/1` JSON, to a file (written safely) or to stdout for '-'."""
-    from conclab.model.fileio import atomic_write_text
     from conclab.model.runfile import dumps
 
-    text = dumps(doc)
+    write_json_text(dumps(doc), dest)
+
+
+def write_json_text(text: str, dest: str) -> None:
+    """JSON text to a file (written safely) or to stdout for '-'."""
+    from conclab.model.fileio import atomic_write_text
+
     if dest == "-":
         sys.stdout.write(text + "\n")
     else:

@@ -1,22 +1,26 @@
 """Lesson and code commands of the command line: `conclab lessons`, `conclab lesson ID`, `conclab code PLAN`.
 
-`conclab lesson` runs a lesson headless and prints each claim's verdict with the measured numbers; its exit
-status is 0 when every applicable claim held, 1 when one did not, and 2 for a bad id or a broken file.
+`conclab lesson` runs a lesson in the lab and prints each claim's verdict with the measured numbers and
+what was checked; its exit status is 0 when every applicable claim held, 1 when one did not, 2 for a bad
+id or a broken file, and 130/143 when Ctrl+C or SIGTERM stopped it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from conclab.cli.common import load_plan_arg
-from conclab.cli.exports_cmd import write_json
-from conclab.model.claims import Verdict, evaluate_all
+from conclab.cli.exports_cmd import write_json_text
 from conclab.model.errors import ConclabError
+from conclab.model.lesson_result import document_with_lesson, lesson_result
 from conclab.model.lessons import Lesson, get_lesson, load_lessons
-from conclab.model.run import ModelRun, RunDocument
+from conclab.model.run import RunDocument
+from conclab.model.runfile import to_dict
+from conclab.model.session_spec import RunSpec, Runtime, SessionRequest
 from conclab.model.trace import MODELS
 
 EXIT_HELD = 0
@@ -24,43 +28,26 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-def verdict_line(verdict: Verdict) -> str:
-    """One printable line: the mark, then the sentence with the measured numbers."""
-    sentence = verdict.sentence
-    if verdict.held is None:
-        sentence = "not applicable here: " + sentence.removeprefix("Not checked: ")
-    return f"{verdict.mark} {sentence}"
+def runnable_here(lesson: Lesson) -> tuple[SessionRequest, list[str]]:
+    """The lesson's runs this command can measure, and a note for each one it cannot: runs inside the
+    window need the window, and a run on an interpreter this machine does not have cannot be made."""
+    from conclab.engines.interpreters import InterpreterError, resolve
 
-
-def shown_verdicts(lesson: Lesson, verdicts: Sequence[Verdict]) -> list[Verdict]:
-    """The verdicts of the claims a user sees (hidden claims only decide the prediction)."""
-    return [v for c, v in zip(lesson.claims, verdicts, strict=True) if not c.hidden]
-
-
-def lesson_verdicts(lesson: Lesson, runs: Sequence[ModelRun], machine: dict[str, Any]) -> list[Verdict]:
-    """Every claim of the lesson (hidden ones too) checked against these runs."""
-    return evaluate_all(lesson.claims, {r.model: r.metrics for r in runs}, machine)
-
-
-def run_lesson(lesson: Lesson) -> RunDocument:
-    """Run the lesson's plan headless under its models and workers, at its switch interval."""
-    from conclab.engines.headless import run_plan
-    from conclab.engines.runtime import check_workers
-
-    plan = lesson.plan()
-    for model in lesson.models:
-        check_workers(model, lesson.workers_for(model))
-    old_switch = sys.getswitchinterval()
-    if lesson.switch_interval_ms is not None:
-        sys.setswitchinterval(lesson.switch_interval_ms / 1000)
-    try:
-        docs = [run_plan(plan, models, workers) for models, workers in lesson.batches()]
-    finally:
-        sys.setswitchinterval(old_switch)
-    first = docs[0]
-    runs = [run for doc in docs for run in doc.runs]
-    calibration = next((d.calibration for d in docs if d.calibration), first.calibration)
-    return RunDocument(first.plan, first.machine, calibration, runs)
+    request = lesson.request()
+    keep: list[RunSpec] = []
+    notes: list[str] = []
+    for spec in request.runs:
+        if spec.runtime == Runtime.WINDOW:
+            notes.append(f"{spec.name}: measured inside the window — open the lesson in the app to make it")
+            continue
+        if spec.python:
+            try:
+                resolve(spec.python)
+            except InterpreterError as exc:
+                notes.append(f"{spec.name}: {exc}")
+                continue
+        keep.append(spec)
+    return replace(request, runs=tuple(keep)), notes
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
@@ -75,27 +62,38 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    """Run one lesson headless and print its verdicts."""
+    """Run one lesson (in the lab, like every measured run) and print its verdicts."""
+    from conclab.cli.session_runner import exit_status, run_request
+
     lesson = get_lesson(args.id)
-    quiet = args.json == "-"
-    out = sys.stderr if quiet else sys.stdout
-    print(f"{lesson.title} — {', '.join(lesson.models)}: {lesson.plan_text}", file=out)
-    doc = run_lesson(lesson)
-    verdicts = lesson_verdicts(lesson, doc.runs, doc.machine)
-    for verdict in shown_verdicts(lesson, verdicts):
-        print(verdict_line(verdict), file=out)
-    if lesson.prediction is not None:
-        right = lesson.prediction.judge(verdicts)
-        answer = "not decided by this run" if right is None else lesson.prediction.choices[right].text
-        print(f"{lesson.prediction.question} Measured answer: {answer}", file=out)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(f"{lesson.title}: {lesson.plan_text}", file=out)
+    print(lesson.question, file=out)
+    request, notes = runnable_here(lesson)
+    for note in notes:
+        print(f"not measured here: {note}", file=out)
+    stopped_by = None
+    if request.runs:
+        doc, stopped_by = run_request(request, args.runtime)
+    else:
+        doc = RunDocument(lesson.plan_text, {}, {}, [])
+    result = lesson_result(lesson, doc, None)
+    for line in result.lines():
+        print(line, file=out)
+    if result.prediction is not None:
+        print(result.prediction.sentence, file=out)
+    print(result.status, file=out)
+    if result.complete and lesson.explanation:
+        print(lesson.explanation, file=out)
     if args.json:
-        write_json(doc, args.json)
+        write_json_text(json.dumps(document_with_lesson(to_dict(doc), result), ensure_ascii=False), args.json)
     if args.png or args.svg:
         from conclab.ui.exports.document_page import render_document
 
         render_document(doc, png=args.png, svg=args.svg, scale=args.scale)
-    failed = any(v.held is False for v in shown_verdicts(lesson, verdicts))
-    return EXIT_FAILED if failed else EXIT_HELD
+    if stopped_by is not None:
+        return exit_status(stopped_by)
+    return EXIT_FAILED if result.failed else EXIT_HELD
 
 
 def cmd_code(args: argparse.Namespace) -> int:
@@ -119,6 +117,8 @@ def add_lesson_commands(subparsers: Any) -> None:
     one.add_argument("--png", metavar="PATH", help="also write the comparison (timelines + metrics) as PNG")
     one.add_argument("--svg", metavar="PATH", help="also write the comparison as SVG")
     one.add_argument("--scale", type=int, choices=(1, 2, 3), default=2, help="PNG pixel scale (default 2)")
+    one.add_argument("--runtime", choices=("lab", "plain"), default="lab",
+                     help="lab: a separate measuring process (default); plain: in this process")
     one.set_defaults(func=cmd_lesson)
     code = subparsers.add_parser("code", help="print a standalone Python script that runs a plan")
     code.add_argument("plan", help="plan text (e.g. '3x sleep 200ms') or a .plan file")
