@@ -1,42 +1,23 @@
-"""Headless runs: a plan under several models, one after another, on a plain asyncio loop or any loop."""
+"""A plan run in this process on a fresh plain asyncio loop, without a lab: for tests and benchmarks that
+measure the engines themselves. It is the session layer's `run_session`, nothing more."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from conclab.engines.machine import machine_info
 from conclab.engines.runtime import Runtime
-from conclab.engines.stop import StopToken
+from conclab.engines.session import run_session
 from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan
-from conclab.model.run import ModelRun, RunDocument
-
-
-async def run_models(
-    runtime: Runtime, plan: Plan, models: list[str], workers: int | None = None,
-    stop: StopToken | None = None, on_run: Callable[[ModelRun], None] | None = None, detail: bool = True,
-) -> RunDocument:
-    """Run `plan` under each model in turn on the running loop."""
-    runs: list[ModelRun] = []
-    for model in models:
-        if stop is not None and stop.is_set():
-            break
-        run = await runtime.run(plan, model, workers=workers, stop=stop, detail=detail)
-        runs.append(run)
-        if on_run is not None:
-            on_run(run)
-    return RunDocument(format_plan(plan), machine_info(), runtime.calibration_info(), runs)
+from conclab.model.run import RunDocument
+from conclab.model.session_spec import SessionRequest
 
 
 def run_plan(plan: Plan, models: list[str], workers: int | None = None, detail: bool = True) -> RunDocument:
-    """Run on a fresh plain asyncio loop with ordinary threads (no Qt); the server stops afterwards."""
+    """Run `plan` under each model, here, with ordinary threads; the loopback server stops afterwards."""
     runtime = Runtime()
-
-    async def main() -> RunDocument:
-        return await run_models(runtime, plan, models, workers, detail=detail)
-
+    request = SessionRequest.for_models(format_plan(plan), models, workers, detail=detail)
     try:
-        return asyncio.run(main())
+        return asyncio.run(run_session(runtime, request))
     finally:
         runtime.close()
