@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from conclab.engines.recorder import Recorder
@@ -432,3 +433,66 @@ def test_set_open_spans_again_with_some_spans_gone_and_some_new(view: TimelineVi
     qtbot.wait(80)
     assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 3"])) is None
     assert view.span_at(_to_widget(view, 0, 0.5, rows["thread 2"])) == b
+
+
+def _press_drag_release(view: TimelineView, points: list[QPoint],
+                        modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """A left-button press at the first point, moves through the others, a release at the last
+    (points in the viewport's coordinates), as a mouse sends them: a few milliseconds apart, as pyqtgraph
+    drops moves closer than 10 ms."""
+    viewport = view.graphics.viewport()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    steps = [(QEvent.Type.MouseMove, points[0], none, none), (QEvent.Type.MouseButtonPress, points[0], left, left)]
+    steps += [(QEvent.Type.MouseMove, p, none, left) for p in points[1:]]
+    steps.append((QEvent.Type.MouseButtonRelease, points[-1], left, none))
+    for kind, pos, button, buttons in steps:
+        event = QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button, buttons, modifiers)
+        QApplication.sendEvent(viewport, event)
+        QTest.qWait(20)
+
+
+def _in_viewport(view: TimelineView, index: int, t: float, row: float, lag: bool = False) -> QPoint:
+    QTest.qWait(50)  # let the layout settle first
+    vb = view.plots(index)[1 if lag else 0].getViewBox()
+    return view.graphics.mapFromScene(vb.mapViewToScene(QPointF(t, row)))
+
+
+def test_click_and_drag_on_a_plot_move_the_cursor_without_panning(view: TimelineView) -> None:
+    view.set_runs([_run("threads", [Span(1, 0, "thread 1", "running", 0.0, 2.0)]),
+                   _run("processes", [Span(1, 0, "process 1", "running", 0.0, 1.0)])])
+    seen: list[float] = []
+    view.cursor_moved.connect(seen.append)
+    x_range = view.plots(0)[0].viewRange()[0]
+    click = _in_viewport(view, 1, 0.5, 0.5)
+    _press_drag_release(view, [click])
+    assert len(seen) == 1 and seen[0] == pytest.approx(0.5, abs=0.02)
+    start, end = _in_viewport(view, 0, 0.5, 0.5), _in_viewport(view, 0, 1.2, 0.5)
+    _press_drag_release(view, [start + (end - start) * k / 6 for k in range(7)])
+    assert len(seen) >= 3 and seen == sorted(seen)  # the cursor follows the drag
+    assert seen[-1] == pytest.approx(1.2, abs=0.02)
+    assert view.plots(0)[0].viewRange()[0] == pytest.approx(x_range)  # not a pan
+    assert view.cursor_time == pytest.approx(1.2, abs=0.02)
+    # a drag on the lag plot places it too; Shift+drag pans and leaves the cursor alone
+    lag_start, lag_end = _in_viewport(view, 1, 0.3, 5.0, lag=True), _in_viewport(view, 1, 0.9, 5.0, lag=True)
+    _press_drag_release(view, [lag_start, (lag_start + lag_end) / 2, lag_end])
+    assert seen[-1] == pytest.approx(0.9, abs=0.02)
+    count = len(seen)
+    _press_drag_release(view, [end, (start + end) / 2, start], Qt.KeyboardModifier.ShiftModifier)
+    assert len(seen) == count
+    assert view.plots(0)[0].viewRange()[0][0] > x_range[0] + 0.3  # dragged right to left: later times
+
+
+def test_set_cursor_draws_one_line_across_every_section_and_emits_nothing(view: TimelineView) -> None:
+    view.set_runs([_run("threads", [Span(1, 0, "thread 1", "running", 0.0, 2.0)]),
+                   _run("processes", [Span(1, 0, "process 1", "io_wait", 0.0, 1.0)])])
+    ink = view.palette().color(view.foregroundRole()).name()
+    before = [_count(_plot_image(view, i, lag), ink, 40) for i in (0, 1) for lag in (False, True)]
+    seen: list[float] = []
+    view.cursor_moved.connect(seen.append)
+    view.set_cursor(1.5)
+    after = [_count(_plot_image(view, i, lag), ink, 40) for i in (0, 1) for lag in (False, True)]
+    assert all(a > b + 15 for a, b in zip(after, before, strict=True)), (before, after)
+    assert not seen and view.cursor_time == 1.5
+    view.set_cursor(None)
+    cleared = [_count(_plot_image(view, i, lag), ink, 40) for i in (0, 1) for lag in (False, True)]
+    assert cleared == before

@@ -13,13 +13,23 @@ from collections.abc import Callable, Hashable, Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette, QPen
+from PySide6.QtWidgets import QApplication
 
 from conclab.model.trace import QUEUE_LANE, STATES, Span, state_label
 from conclab.ui.palette import FREEZE_HEX, NOW_HEX, STATE_HEX, legend_swatch_html, state_index
+from conclab.ui.timeline.cursor_box import CursorBoxItem
 from conclab.ui.timeline.lag_item import LagItem
 from conclab.ui.timeline.span_item import ROW_PAD, LaneMap, SpanItem, SpanStore
 
 ROW_PX = 18
+
+
+def cursor_pen() -> QPen:
+    """The cursor's pen: the window's text colour, dashed, so it reads on light and dark themes alike."""
+    pen = QPen(QApplication.palette().color(QPalette.ColorRole.WindowText), 1.5, Qt.PenStyle.DashLine)
+    pen.setCosmetic(True)
+    return pen
 LAG_PX = 70
 AXIS_PX = 150
 _BUSY_STATES = ("running", "blocking")
@@ -116,10 +126,11 @@ class TimelineSection:
         self.item = SpanItem()
         self.lag_item = LagItem()
         self.title = pg.LabelItem(justify="left")
-        self.plot = pg.PlotItem()
-        self.lag_plot = pg.PlotItem()
+        self.plot = pg.PlotItem(viewBox=CursorBoxItem())
+        self.lag_plot = pg.PlotItem(viewBox=CursorBoxItem())
         self.queue_curve = pg.PlotDataItem()
         self.now_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen(NOW_HEX, width=2)) for _ in range(2)]
+        self.cursor_lines = [pg.InfiniteLine(angle=90, pen=cursor_pen()) for _ in range(2)]
         self._shown: dict[str, object] = {}
         self._setup_plots()
 
@@ -139,9 +150,16 @@ class TimelineSection:
         threshold = pg.InfiniteLine(pos=self.lag_item.threshold_ms, angle=0,
                                     pen=pg.mkPen(FREEZE_HEX, style=Qt.PenStyle.DashLine))
         self.lag_plot.addItem(threshold)
-        for plot, line in zip((self.plot, self.lag_plot), self.now_lines, strict=True):
-            line.setVisible(False)
-            plot.addItem(line)
+        for plot, now, cursor in zip((self.plot, self.lag_plot), self.now_lines, self.cursor_lines, strict=True):
+            for line in (now, cursor):
+                line.setVisible(False)
+                plot.addItem(line)
+
+    def set_cursor(self, t: float | None) -> None:
+        for line in self.cursor_lines:
+            if t is not None:
+                line.setValue(t)
+            line.setVisible(t is not None)
 
     # -- data ---------------------------------------------------------------------------------------
     def add_spans(self, spans: Iterable[Span]) -> None:

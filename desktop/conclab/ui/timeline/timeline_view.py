@@ -13,7 +13,7 @@ import math
 from collections.abc import Hashable, Iterable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
 
@@ -27,7 +27,13 @@ HIT_TOLERANCE_PX = 3.0
 
 
 class TimelineView(QWidget):
-    """Model runs stacked on one linked time axis; live runs follow `now` until the user zooms or pans."""
+    """Model runs stacked on one linked time axis; live runs follow `now` until the user zooms or pans.
+
+    A click or drag on a section's plot places the time cursor there and emits `cursor_moved(t)`;
+    `set_cursor(t)` draws it (a dashed line across every section, apart from the live "now" line).
+    """
+
+    cursor_moved = Signal(float)  # seconds from the runs' start, where the user clicked or dragged
 
     def __init__(self, parent: QWidget | None = None, *, max_rows: int = 64) -> None:
         super().__init__(parent)
@@ -37,6 +43,7 @@ class TimelineView(QWidget):
         self._pythons = False
         self._live: TimelineSection | None = None
         self._now: float | None = None
+        self._cursor: float | None = None
         self._following = True
         self._dirty = False
         self._graphics = pg.GraphicsLayoutWidget()
@@ -99,6 +106,8 @@ class TimelineView(QWidget):
         section.lag_plot.setXLink(section.plot)
         for plot in (section.plot, section.lag_plot):
             plot.getViewBox().sigRangeChangedManually.connect(self._on_user_range)
+            plot.getViewBox().cursor_dragged.connect(self._on_cursor_dragged)
+        section.set_cursor(self._cursor)
         self._sections.append(section)
 
     def _clear_sections(self) -> None:
@@ -247,6 +256,23 @@ class TimelineView(QWidget):
         self._graphics.setMinimumHeight(int(min(total, 1_000_000)))
         if self._live is not None and self._following:
             self._sections[0].plot.setXRange(0.0, max((self._now or 0.0) * 1.05, 0.5), padding=0)
+
+    # -- cursor -------------------------------------------------------------------------------------
+    def set_cursor(self, t: float | None) -> None:
+        """Draw the time cursor at `t` seconds across every section (None: hide it). Emits nothing."""
+        self._cursor = t if t is None or math.isfinite(t) else None
+        for section in self._sections:
+            section.set_cursor(self._cursor)
+
+    @property
+    def cursor_time(self) -> float | None:
+        """Where the time cursor is (seconds), or None when it is hidden."""
+        return self._cursor
+
+    def _on_cursor_dragged(self, t: float) -> None:
+        t = max(t, 0.0)
+        self.set_cursor(t)
+        self.cursor_moved.emit(t)
 
     def _on_user_range(self, *_: object) -> None:
         self._following = False
