@@ -23,6 +23,7 @@ class WindowHeartbeat:
         self.period = period
         self.samples: list[tuple[float, float]] = []
         self._mark = 0
+        self._mark_t = 0.0
         self._expected = 0.0
         self._handle: asyncio.TimerHandle | None = None
 
@@ -51,9 +52,13 @@ class WindowHeartbeat:
     def mark(self) -> None:
         """Start counting a new run's samples from now."""
         self._mark = len(self.samples)
+        self._mark_t = perf_counter()
 
     def since_mark(self) -> list[tuple[float, float]]:
-        return self.samples[self._mark:]
+        """The samples since `mark`, each counting only the lateness after the mark: a tick that was
+        already late when the run began was late for the run before, not for this one."""
+        t0 = self._mark_t
+        return [(t, min(late, max(0.0, t - t0))) for t, late in self.samples[self._mark:]]
 
     def stop(self) -> None:
         if self._handle is not None:
