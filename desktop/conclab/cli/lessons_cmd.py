@@ -10,17 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from typing import Any
 
 from conclab.cli.common import load_plan_arg
 from conclab.cli.exports_cmd import write_json_text
 from conclab.model.errors import ConclabError
 from conclab.model.lesson_result import document_with_lesson, lesson_result
+from conclab.model.lesson_runs import Unmade, runnable
 from conclab.model.lessons import Lesson, get_lesson, load_lessons
 from conclab.model.run import RunDocument
 from conclab.model.runfile import to_dict
-from conclab.model.session_spec import RunSpec, Runtime, SessionRequest
+from conclab.model.session_spec import SessionRequest
 from conclab.model.trace import MODELS
 
 EXIT_HELD = 0
@@ -28,26 +28,12 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-def runnable_here(lesson: Lesson) -> tuple[SessionRequest, list[str]]:
-    """The lesson's runs this command can measure, and a note for each one it cannot: runs inside the
-    window need the window, and a run on an interpreter this machine does not have cannot be made."""
-    from conclab.engines.interpreters import InterpreterError, resolve
+def runnable_here(lesson: Lesson) -> tuple[SessionRequest, list[Unmade]]:
+    """The lesson's runs this command can measure, and the ones it cannot (inside the window, or on an
+    interpreter this machine does not have), each with the reason."""
+    from conclab.engines.interpreters import resolve
 
-    request = lesson.request()
-    keep: list[RunSpec] = []
-    notes: list[str] = []
-    for spec in request.runs:
-        if spec.runtime == Runtime.WINDOW:
-            notes.append(f"{spec.name}: measured inside the window — open the lesson in the app to make it")
-            continue
-        if spec.python:
-            try:
-                resolve(spec.python)
-            except InterpreterError as exc:
-                notes.append(f"{spec.name}: {exc}")
-                continue
-        keep.append(spec)
-    return replace(request, runs=tuple(keep)), notes
+    return runnable(lesson.request(), resolve, window=False)
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
