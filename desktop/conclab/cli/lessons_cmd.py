@@ -78,6 +78,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
         render_document(doc, png=args.png, svg=args.svg, scale=args.scale)
     if stopped_by is not None:
+        print("stopped: the verdicts above use what was measured before the stop", file=sys.stderr)
         return exit_status(stopped_by)
     return EXIT_FAILED if result.failed else EXIT_HELD
 
