@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from conclab import __version__
 from conclab.cli.common import Parser
 from conclab.cli.exports_cmd import add_show_command
+from conclab.cli.inside_cmd import add_inside_command
 from conclab.cli.lessons_cmd import add_lesson_commands
 from conclab.cli.run_cmd import add_run_command
 from conclab.model.errors import ConclabError
 
-SUBCOMMANDS = ("run", "lessons", "lesson", "code", "show")
+SUBCOMMANDS = ("run", "lessons", "lesson", "code", "show", "inside")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_command(sub)
     add_show_command(sub)
     add_lesson_commands(sub)
+    add_inside_command(sub)
     return p
 
 

@@ -1,0 +1,263 @@
+"""The Inside dock beside the timeline, and `install_inside(window)`: its wiring and the View menu's actions.
+
+The dock holds the Inside panel and the code of the model shown. It follows the window's runs live,
+then the finished document; a click or drag on the timeline moves its instant and the timeline's
+cursor follows its stepping and playing, so the two always show the same t. An opened run file and a
+replay are shown too (a replay's position, counted over its runs one after another, picks the run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QDockWidget, QSplitter, QToolButton, QWidget
+
+from conclab.model.run import RunDocument
+from conclab.ui.inside.code_panel import CodePanel
+from conclab.ui.inside.inside_keys import InsideKeys
+from conclab.ui.inside.inside_panel import InsidePanel
+from conclab.ui.inside.inside_session import ALL, InsideSession, Source
+from conclab.ui.inside.presenter_window import PresenterWindow
+from conclab.ui.inside.slide_export import export_slide_dialog
+from conclab.ui.shell.run_handle import RunHandle
+
+if TYPE_CHECKING:
+    from conclab.ui.shell.main_window import MainWindow
+
+TOGGLE_KEYS = "Ctrl+I"
+DOCK_WIDTH = 480
+SIDE_BY_SIDE_PX = 1000
+PRESENTER_KEYS = "F11"
+SLIDE_KEYS = "Ctrl+Shift+E"
+
+
+def code_workers(source: Source, tasks: int) -> int | None:
+    """The worker count the script is written with: threads as a pool only when fewer than tasks."""
+    workers = source.workers
+    if source.model == "threads":
+        return workers if workers and workers < tasks else None
+    return workers if source.model == "processes" and workers else None
+
+
+class InsideDock(QDockWidget):
+    """The Inside panel and, beside it, the code of the model it shows."""
+
+    def __init__(self, session: InsideSession, parent: QWidget | None = None) -> None:
+        super().__init__("See inside", parent)
+        self.setObjectName("inside_dock")
+        self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+        self.session = session
+        self.panel = InsidePanel(session, self)
+        self.code = CodePanel(self)
+        self.code_button = QToolButton(self)
+        self.code_button.setText("Code")
+        self.code_button.setCheckable(True)
+        self.code_button.setChecked(True)
+        self.code_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.code_button.setToolTip("Show the model's code beside the panel, each task's line highlighted")
+        split = self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.panel)
+        split.addWidget(self.code)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.panel.bar.addWidget(self.code_button)
+        self.setWidget(split)
+        self._sized = False
+        self.setAccessibleName("See inside")
+        self.code_button.toggled.connect(self.code.setVisible)
+        self.keys = InsideKeys(session, self)
+        self.keys.attach(self)
+        self.wiring: _Wiring | None = None
+        self.menu: InsideMenu | None = None
+        session.changed.connect(self._on_changed)
+        self._code_dirty = True
+
+    def _on_changed(self) -> None:
+        self._code_dirty = True
+        if self.isVisible() and self.code.isVisible():
+            self.update_code()
+
+    def update_code(self) -> None:
+        """Show the code of the run shown (in "all", the last one chosen) and its tasks' lines at t."""
+        self._code_dirty = False
+        s = self.session
+        source = s.code_source()
+        if source is None:
+            self.code.show_code(None, "", None)
+            return
+        tasks = s.plan.task_count if s.plan is not None else 0
+        self.code.show_code(s.plan, source.model, code_workers(source, tasks))
+        picture = s.picture(source, self.panel.cap)
+        self.code.show_tasks(picture.chips() if picture is not None else ())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._code_dirty:
+            self.update_code()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Wide (floating, or dragged wide): the code beside the panel; else below it.
+        wide = event.size().width() >= SIDE_BY_SIDE_PX
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation or not self._sized:
+            self.splitter.setOrientation(orientation)
+            room = event.size().width() if wide else event.size().height()
+            self.splitter.setSizes([round(room * 0.6), round(room * 0.4)])
+            self._sized = True
+
+
+class _Wiring(QObject):
+    """Connects a main window's runs, timeline, run files and replay to the Inside session, and back."""
+
+    def __init__(self, window: MainWindow, dock: InsideDock) -> None:
+        super().__init__(dock)
+        self.window = window
+        self.session = dock.session
+        self.timeline = window.timeline
+        self.dock = dock
+        self._document: RunDocument | None = None
+        s = self.session
+        window.controller.run_started.connect(self._on_run_started)
+        self.timeline.cursor_moved.connect(self._on_timeline_cursor)
+        s.moved.connect(self._on_moved)
+        files = window.run_files
+        files.open_action.triggered.connect(self._on_file_document)
+        files.replay_action.triggered.connect(self._on_file_document)
+        files.replay.position_changed.connect(self._on_replay_position)
+        files.replay.installEventFilter(self)
+        dock.visibilityChanged.connect(self._on_dock_shown)
+
+    def _on_run_started(self, handle: RunHandle) -> None:
+        s = self.session
+        s.begin_session(handle.request.plan_text)
+        self.timeline.set_cursor(None)
+        handle.run_started.connect(s.add_live)
+        handle.frame_arrived.connect(s.apply_frame)
+        handle.run_finished.connect(s.finish_run)
+        handle.finished.connect(self._on_finished)
+
+    def _on_finished(self, doc: RunDocument) -> None:
+        self._document = doc
+        self.session.set_document(doc, keep_time=True)
+
+    def _on_file_document(self) -> None:
+        doc = self.window.run_files.document
+        if doc is not None and doc is not self._document:
+            self._document = doc
+            self.session.set_document(doc)
+
+    def _on_dock_shown(self, visible: bool) -> None:
+        if visible:
+            self.adopt_document()
+
+    def adopt_document(self) -> None:
+        """Show the window's last document when nothing is shown yet (or a run file was opened since)."""
+        if self.session.sources() and self.session.following:
+            return
+        doc = self.window.run_files.document or self.window.controller.last_document
+        if doc is not None and doc.runs and doc is not self._document:
+            self._document = doc
+            self.session.set_document(doc)
+
+    def _on_timeline_cursor(self, t: float) -> None:
+        self.session.seek(t)
+
+    def _on_moved(self, t: float) -> None:
+        if not self.window.run_files.replay.isVisible():
+            self.timeline.set_cursor(t)
+
+    def _on_replay_position(self, position: float) -> None:
+        """A replay plays the runs one after another: its position names a run and an instant in it."""
+        s = self.session
+        self._on_file_document()
+        start = 0.0
+        sources = s.sources()
+        for k, source in enumerate(sources):
+            end = source.end()
+            if position < start + end or k == len(sources) - 1:
+                if s.mode != ALL:
+                    s.set_mode(k)
+                s.seek(position - start)
+                return
+            start += end
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # While the replay's bar is shown, Space is its play button's: the Inside panel leaves it alone.
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+            self.dock.keys.actions["play"].setEnabled(event.type() == QEvent.Type.Hide)
+        return False
+
+
+class InsideMenu(QObject):
+    """The View menu's See inside (Ctrl+I), Presenter mode (F11) and Export slide (Ctrl+Shift+E)."""
+
+    def __init__(self, window: MainWindow, dock: InsideDock) -> None:
+        super().__init__(dock)
+        self.window = window
+        self.dock = dock
+        self.presenter: PresenterWindow | None = None
+        view = window.menu("&View")
+        view.addSeparator()
+        self.toggle_action = dock.toggleViewAction()
+        self.toggle_action.setText("See &inside")
+        self.toggle_action.setShortcut(QKeySequence(TOGGLE_KEYS))
+        self.toggle_action.setStatusTip("What the event loop, the GIL and the cores do at one instant of the run")
+        view.addAction(self.toggle_action)
+        self.presenter_action = self._add("&Presenter mode", PRESENTER_KEYS, self.open_presenter,
+                                          "Full screen: the timeline, the Inside panel and the verdicts, "
+                                          "stepped with the keys")
+        self.slide_action = self._add("Export &slide…", SLIDE_KEYS, self.export_slide,
+                                      "A 16:9 picture of this instant: the timeline with its now line, "
+                                      "inside, the verdicts")
+        window.closed.connect(self.close_presenter)
+
+    def _add(self, text: str, keys: str, slot: object, tip: str) -> QAction:
+        act = QAction(text, self.window)
+        act.setShortcut(QKeySequence(keys))
+        act.setStatusTip(tip)
+        act.setToolTip(f"{tip} ({keys})")
+        act.triggered.connect(slot)
+        self.window.menu("&View").addAction(act)
+        return act
+
+    def open_presenter(self) -> PresenterWindow:
+        """Presenter mode, full screen, on the instant shown."""
+        self.close_presenter()
+        self._adopt()
+        self.presenter = PresenterWindow(self.dock.session, self.window)
+        self.presenter.destroyed.connect(self._on_presenter_gone)
+        self.presenter.show_presenting()
+        return self.presenter
+
+    def _adopt(self) -> None:
+        if self.dock.wiring is not None:
+            self.dock.wiring.adopt_document()
+
+    def close_presenter(self) -> None:
+        if self.presenter is not None:
+            self.presenter.close()
+            self.presenter = None
+
+    def _on_presenter_gone(self) -> None:
+        self.presenter = None
+
+    def export_slide(self) -> Path | None:
+        self._adopt()
+        return export_slide_dialog(self.dock.session, self.window)
+
+
+def install_inside(window: MainWindow) -> InsideDock:
+    """Add the Inside dock (hidden until asked for) beside the timeline, its stepping keys (where the dock or
+    the timeline has the keyboard) and the View menu's See inside, Presenter mode and Export slide."""
+    dock = InsideDock(InsideSession(window), window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+    dock.hide()
+    dock.keys.attach(window.timeline)
+    dock.wiring = _Wiring(window, dock)
+    dock.menu = InsideMenu(window, dock)
+    return dock
