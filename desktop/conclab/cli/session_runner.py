@@ -89,9 +89,14 @@ def _executor(runtime: str) -> tuple[Callable[[RunSpec], Executor], Callable[[],
 
 async def _run(request: SessionRequest, runtime: str, stop: StopToken, caught: list[int]) -> RunDocument:
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: int) -> None:
+        caught.append(sig)
+        stop.set()
+
     for sig in EXIT_FOR_SIGNAL:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, lambda s=sig: (caught.append(s), stop.set()))
+            loop.add_signal_handler(sig, on_signal, sig)
     executor_for, close = _executor(runtime)
     progress = ProgressLine(request)
     try:

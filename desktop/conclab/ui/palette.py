@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from conclab.model.trace import STATES
+from conclab.model.trace import STATES, State
 
 STATE_HEX: dict[str, str] = {
     "queued": "#999999",  # grey: nothing is happening yet
@@ -60,7 +60,7 @@ def best_color() -> QColor:
 def state_index(state: str) -> int:
     """The position of a state in `STATES`; unknown states map past the end."""
     try:
-        return STATES.index(state)  # type: ignore[arg-type]
+        return STATES.index(State(state))
     except ValueError:
         return len(STATES)
 
