@@ -77,6 +77,8 @@ class RunError(ConclabError):
 
 
 class Engine(Protocol):
+    """What a model's engine offers the runtime: set up, run every task of a context, tear down."""
+
     def prepare(self, ctx: RunContext) -> None: ...
 
     async def run(self, ctx: RunContext) -> None: ...
@@ -175,7 +177,7 @@ class Runtime:
             w = workers or default_workers(model, n)
             return ProcessEngine(w), w
         if model == "sequential":
-            return ThreadedEngine(1, "worker"), 1
+            return ThreadedEngine(1, "worker", limits=False), 1
         w = workers or default_workers(model, n)
         return ThreadedEngine(w, "thread"), w
 
