@@ -36,11 +36,11 @@ from conclab.model.errors import ConclabError
 from conclab.model.metrics import compute_metrics
 from conclab.model.plan import Plan
 from conclab.model.run import ModelRun
+from conclab.model.session_spec import default_workers as session_defaults
 from conclab.model.trace import MODELS
 
 T = TypeVar("T")
 
-DEFAULT_THREAD_CAP = 1000
 MAX_THREADS = int(os.environ.get("CONCLAB_MAX_THREADS", "2000"))
 MAX_PROCESSES = int(os.environ.get("CONCLAB_MAX_PROCESSES", "64"))
 
@@ -87,12 +87,8 @@ class Engine(Protocol):
 
 
 def default_workers(model: str, tasks: int) -> int:
-    """Threads: one per task up to a cap; processes: one per core; sequential: one."""
-    if model == "threads":
-        return max(1, min(tasks, DEFAULT_THREAD_CAP))
-    if model == "processes":
-        return max(1, min(tasks, os.cpu_count() or 1))
-    return 1
+    """The pool size of a model here when none is asked for (see `session_spec.default_workers`)."""
+    return max(1, session_defaults(model, tasks, os.cpu_count() or 1))
 
 
 def check_workers(model: str, workers: int | None) -> None:

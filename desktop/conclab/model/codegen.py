@@ -23,10 +23,10 @@ import re
 from conclab.model import codegen_snippets as snip
 from conclab.model.plan import Group, Plan, Step
 from conclab.model.plan_text import format_duration, format_plan
+from conclab.model.session_spec import default_workers
 from conclab.model.trace import MODELS
 
 THREADS_PER_TASK_MAX = 32
-DEFAULT_THREAD_CAP = 1000
 _RESERVED = {"main", "spin", "spin_loops", "hash_work", "hash_blocks", "rate", "calibrate", "net",
              "net_async", "start_server", "configure", "limited", "time_left", "asyncio", "time", "threading",
              "socket", "socketserver", "hashlib", "multiprocessing", "CONFIG", "BLOCK", "PROCESS_POOL",
@@ -127,7 +127,7 @@ def _thread_pool_size(plan: Plan, workers: int | None) -> int | None:
     """None when one plain Thread per task reads best (few tasks, no worker count, no deadlines)."""
     if workers is None and plan.task_count <= THREADS_PER_TASK_MAX and not plan.has_timeouts:
         return None
-    return workers or min(plan.task_count, DEFAULT_THREAD_CAP)
+    return workers or default_workers("threads", plan.task_count, 1)
 
 
 def _imports(plan: Plan, model: str, sync_kinds: set[str], offloads: set[str], workers: int | None) -> str:

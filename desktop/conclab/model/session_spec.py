@@ -15,6 +15,18 @@ from typing import Any
 from conclab.model.errors import ConclabError
 from conclab.model.trace import MODELS
 
+# Threads default to one per task, up to this many; processes to one per core; asyncio is unbounded.
+DEFAULT_THREAD_CAP = 1000
+
+
+def default_workers(model: str, tasks: int, cpus: int) -> int:
+    """The pool size a model gets when none is asked for (0 means unbounded: asyncio)."""
+    if model == "threads":
+        return max(1, min(tasks, DEFAULT_THREAD_CAP))
+    if model == "processes":
+        return max(1, min(tasks, cpus))
+    return 0 if model == "asyncio" else 1
+
 
 class Runtime(StrEnum):
     """Where a run is measured."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QBrush, QColor, QPen
 
+from conclab.model.metrics import FREEZE_S
 from conclab.model.trace import STATES, State
 
 STATE_HEX: dict[str, str] = {
@@ -25,7 +26,7 @@ NOW_HEX = "#CC79A7"
 BEST_HEX = "#009E73"
 UNKNOWN_HEX = "#7F7F7F"
 
-FREEZE_THRESHOLD_MS = 100.0
+FREEZE_THRESHOLD_MS = FREEZE_S * 1000
 
 
 def state_color(state: str) -> QColor:
