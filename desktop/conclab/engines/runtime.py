@@ -232,7 +232,9 @@ class Runtime:
             startup_s=startup_s,
         )
         outcomes = [ctx.outcomes[t.id] for t in ctx.tasks]
-        return ModelRun(model, nworkers, metrics, outcomes, spans, heartbeat.samples, recorder.lane_kinds())
+        run = ModelRun(model, nworkers, metrics, outcomes, spans, heartbeat.samples, recorder.lane_kinds())
+        run.sources = dict(resources.sources)
+        return run
 
     def close(self) -> None:
         self.server.stop()

@@ -44,6 +44,7 @@ class ModelRun:
     python: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # the run's name in its session when it differs from the model's (see RunSpec)
     runtime: str = "lab"  # where it was measured: "lab", or "window" (inside the window's own process)
+    sources: dict[str, str] = field(default_factory=dict)  # where CPU time, switches and memory were read
 
     @property
     def name(self) -> str:

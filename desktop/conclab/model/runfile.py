@@ -111,6 +111,8 @@ def _run_dict(r: ModelRun, columns: bool, *, with_spans: bool = True) -> dict[st
         out["python"] = r.python
     if r.label:
         out["label"] = r.label
+    if r.sources:
+        out["sources"] = r.sources
     out["runtime"] = r.runtime
     return out
 
@@ -287,7 +289,12 @@ def _run(obj: Any, where: str) -> ModelRun:
         raise FormatError(f"{where}.label: expected short text")
     if runtime not in ("lab", "window"):
         raise FormatError(f"{where}.runtime: expected \"lab\" or \"window\"")
-    return ModelRun(model, workers, metrics, tasks, spans, lag, _lanes(obj, where), python, label, runtime)
+    sources = obj.get("sources", {})
+    if not isinstance(sources, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in sources.items()):
+        raise FormatError(f"{where}.sources: expected an object of text")
+    return ModelRun(model, workers, metrics, tasks, spans, lag, _lanes(obj, where), python, label, runtime,
+                    sources)
 
 
 def from_dict(data: Any) -> RunDocument:
