@@ -1,84 +1,48 @@
-"""Offscreen pictures of a saved or just-measured run, for the command line.
+"""Pictures of a run document off screen: what the command line writes (`--png`, `--svg`) and what the
+export dialog writes.
 
-Builds the same TimelineView and MetricsPanel the window shows, on a page that is never put on
-screen, and writes it as PNG and/or SVG with the provenance footer. Creates an offscreen
-QApplication when none exists, so it works without a display.
+The picture is laid out from the document itself (`page_picture`), never grabbed from a window, so it is
+whole at any size: every run, full lag charts, every metric row and, for a lesson, its text, captions and
+verdicts. An offscreen QApplication is made when none exists (the fonts need one), so it works without a
+display and with any runtime.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
-from typing import Any
 
+from conclab.model.lesson_result import LessonResult
 from conclab.model.provenance import footer_text
 from conclab.model.run import RunDocument
+from conclab.ui.exports.page_picture import PAGE_WIDTH, Kind, page_picture
+from conclab.ui.exports.picture import Picture
+from conclab.ui.exports.picture_export import QtMeasure, check_scale, save_png, save_svg
 
-PAGE_WIDTH = 1200
-def ensure_app() -> Any:
+
+def ensure_app() -> object:
     """The running QApplication, or a new offscreen one."""
     from conclab.ui.shell.qt_app import ensure_app as make
 
     return make(offscreen=True)
 
 
-def build_page(doc: RunDocument, width: int = PAGE_WIDTH) -> Any:
-    """A hidden page holding a TimelineView over a MetricsPanel for `doc`, laid out at `width` pixels.
-
-    The page is tall enough that nothing scrolls; close it (and let Qt delete it) when done.
-    """
+def document_picture(doc: RunDocument, *, kind: Kind = "page", lesson: LessonResult | None = None,
+                     footer: bool = True, width: int = PAGE_WIDTH, when: _dt.date | None = None) -> Picture:
+    """The picture of `doc` (a lesson's page when `lesson` is given), with the provenance footer unless told not."""
     ensure_app()
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
-
-    from conclab.ui.timeline.metrics_panel import MetricsPanel
-    from conclab.ui.timeline.timeline_view import TimelineView
-
-    page = QWidget()
-    page.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-    timeline = TimelineView(page)
-    metrics = MetricsPanel(page)
-    box = QVBoxLayout(page)
-    box.setContentsMargins(0, 0, 0, 0)
-    box.addWidget(timeline)
-    box.addWidget(metrics)
-    page.resize(width, 600)
-    page.show()
-    timeline.set_runs(doc.runs)
-    metrics.set_runs(doc.runs)
-    QApplication.processEvents()
-    table = metrics.table
-    table_h = table.horizontalHeader().height() + table.verticalHeader().length() + 2 * table.frameWidth() + 2
-    metrics.setFixedHeight(table_h if doc.runs else 0)
-    metrics.setVisible(bool(doc.runs))
-    # The layout's own minimum also counts wrapped legend lines, which the view's minimum height does not.
-    needed = max(timeline.graphics.minimumHeight(),
-                 math.ceil(timeline.graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()))
-    timeline.setFixedHeight(max(needed + 2 * timeline.graphics.frameWidth() + 4, 80))
-    page.resize(width, timeline.height() + (table_h if doc.runs else 0))
-    QApplication.processEvents()
-    timeline.fit()
-    QApplication.processEvents()
-    page.timeline = timeline
-    page.metrics = metrics
-    return page
+    text = footer_text(doc, when) if footer else None
+    return page_picture(doc, QtMeasure(), kind=kind, lesson=lesson, footer=text, width=width)
 
 
 def render_document(doc: RunDocument, *, png: str | None = None, svg: str | None = None, scale: int = 1,
-                    footer: bool = True, width: int = PAGE_WIDTH, when: _dt.date | None = None) -> None:
-    """Write the run's page as PNG (at `scale`) and/or SVG; raises WriteError if a file cannot be written."""
+                    footer: bool = True, width: int = PAGE_WIDTH, when: _dt.date | None = None,
+                    lesson: LessonResult | None = None) -> None:
+    """Write the document's page as PNG (at `scale`) and/or SVG; raises WriteError if a file cannot be written."""
     if not png and not svg:
         return
-    page = build_page(doc, width)
-    from conclab.ui.exports.picture_export import save_png, save_svg
-
-    text = footer_text(doc, when) if footer else None
-    try:
-        if png:
-            save_png(page, png, scale, text)
-        if svg:
-            save_svg(page, svg, text)
-    finally:
-        page.timeline.close()
-        page.close()
-        page.deleteLater()
+    check_scale(scale)
+    picture = document_picture(doc, lesson=lesson, footer=footer, width=width, when=when)
+    if png:
+        save_png(picture, png, scale)
+    if svg:
+        save_svg(picture, svg)

@@ -1,6 +1,11 @@
-"""The export dialog: the timeline as PNG/SVG or a whole comparison page, and runs as CSV, Chrome
-trace or run file. It remembers the last folder and format, asks before overwriting, and reports
-write failures in a message box."""
+"""The export dialog: the run as pictures (the timeline, or the whole page — with a lesson, its whole lesson
+page — as PNG or SVG) and as CSV, Chrome trace or run file. It remembers the last folder and format, asks
+before overwriting, and reports write failures in a message box.
+
+Pictures are laid out from the run document, off screen and at their natural size, never grabbed from
+the window: whatever the window scrolls or squeezes, the picture holds every run, full lag charts and
+every metric row.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -27,53 +33,64 @@ from conclab.model.chrome_trace import dumps as trace_dumps
 from conclab.model.csv_export import to_csv
 from conclab.model.errors import ConclabError
 from conclab.model.fileio import atomic_write_text
-from conclab.model.provenance import footer_text
+from conclab.model.lesson_result import LessonResult
+from conclab.model.provenance import flat_plan, footer_text, models_text, shorten
 from conclab.model.run import RunDocument
 from conclab.model.runfile import dumps as run_dumps
 from conclab.ui.exports import picture_export
-from conclab.ui.timeline.metrics_panel import MetricsPanel
-from conclab.ui.timeline.timeline_view import TimelineView
+from conclab.ui.exports.document_page import document_picture
+from conclab.ui.exports.page_picture import Kind
+from conclab.ui.exports.picture import Picture
 
-# key: (label, extension, needs a run document, is a picture)
-FORMATS: dict[str, tuple[str, str, bool, bool]] = {
-    "png": ("PNG picture of the timeline", ".png", False, True),
-    "svg": ("SVG picture of the timeline", ".svg", False, True),
-    "page": ("PNG of the whole comparison (timeline, metrics, verdicts)", ".png", False, True),
-    "csv": ("CSV: one row per span", ".csv", True, False),
-    "trace": ("Chrome trace (Perfetto, chrome://tracing)", ".json", True, False),
-    "run": ("Run file (conclab.run/1 JSON; open it again later)", ".json", True, False),
+# key: (label, extension, picture kind or None for data formats)
+FORMATS: dict[str, tuple[str, str, Kind | None]] = {
+    "png": ("PNG picture of the timeline", ".png", "timeline"),
+    "svg": ("SVG picture of the timeline", ".svg", "timeline"),
+    "page": ("PNG of the whole page (timeline, metrics; a lesson's text and verdicts)", ".png", "page"),
+    "page_svg": ("SVG of the whole page", ".svg", "page"),
+    "csv": ("CSV: one row per span", ".csv", None),
+    "trace": ("Chrome trace (Perfetto, chrome://tracing)", ".json", None),
+    "run": ("Run file (conclab.run/1 JSON; open it again later)", ".json", None),
 }
 TITLE = "Export"
 KEY_DIR, KEY_FORMAT, KEY_SCALE, KEY_FOOTER = "export/last_dir", "export/format", "export/scale", "export/footer"
+NOTHING = RunDocument("", {}, {}, [])
 
 
 class ExportDialog(QDialog):
-    """Chooses what to export and where, then writes it; `exported` carries the path written."""
+    """Chooses what to export and where, then writes it; `exported` carries the path written.
+
+    `document` is what is exported (None: nothing was measured yet — pictures then say so). `lesson`, the
+    result of a lesson run, makes the page a lesson page. `timeline` and `metrics` are the views the export
+    was asked from; pictures are drawn from the document, not from them.
+    """
 
     exported = Signal(str)
 
-    def __init__(self, timeline: TimelineView, metrics: MetricsPanel, document: RunDocument | None,
-                 settings: QSettings, verdicts: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, timeline: QWidget | None, metrics: QWidget | None, document: RunDocument | None,
+                 settings: QSettings, parent: QWidget | None = None, *, lesson: LessonResult | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
-        self.timeline, self.metrics, self.verdicts = timeline, metrics, verdicts
+        self.timeline, self.metrics = timeline, metrics
         self.document = document
+        self.lesson = lesson
         self._settings = settings
         self.format_box = QComboBox(self)
-        for key, (label, _ext, needs_doc, _pic) in FORMATS.items():
+        for key, (label, _ext, kind) in FORMATS.items():
             self.format_box.addItem(label, key)
-            if needs_doc and document is None:
+            if kind is None and document is None:
                 self.format_box.model().item(self.format_box.count() - 1).setEnabled(False)  # type: ignore[attr-defined]
+        self.about_label = QLabel(self._about(), self)
+        self.about_label.setWordWrap(True)
         self.scale_box = QComboBox(self)
         self.scale_box.addItems([f"{s}x" for s in picture_export.SCALES])
         self.scale_box.setToolTip("Pixel scale of PNG pictures: 2x or 3x stay sharp on slides and print")
-        self.footer_box = QCheckBox("Add a footer with the plan, Python, GIL, CPUs, OS and date", self)
-        self.footer_box.setEnabled(document is not None)
+        self.footer_box = QCheckBox("Add a footer with the plan, models, Pythons, CPUs, OS and date", self)
         self.path_edit = QLineEdit(self)
         self.path_edit.setAccessibleName("Export file")
         self.browse_button = QPushButton("Browse…", self)
         self.copy_button = QPushButton("Copy picture", self)
-        self.copy_button.setToolTip("Copy the timeline picture to the clipboard")
+        self.copy_button.setToolTip("Copy the chosen picture (PNG formats: at the chosen scale) to the clipboard")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel, parent=self)
         self.buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -82,9 +99,18 @@ class ExportDialog(QDialog):
         self._connect()
         self._on_format_changed()
 
+    def _about(self) -> str:
+        doc = self.document
+        if doc is None or not doc.runs:
+            return ("Nothing has been measured yet: pictures will say so. Run the plan (Ctrl+R) or open a saved "
+                    "run first.")
+        what = f"the lesson “{self.lesson.lesson.title}”" if self.lesson is not None else "the last finished run"
+        return f"Exports {what}: {models_text(doc)} — plan {shorten(flat_plan(doc.plan), 90)}"
+
     def _build_layout(self) -> None:
         form = QFormLayout()
         form.addRow("Export", self.format_box)
+        form.addRow("", self.about_label)
         form.addRow("Scale", self.scale_box)
         form.addRow("", self.footer_box)
         where = QHBoxLayout()
@@ -130,6 +156,7 @@ class ExportDialog(QDialog):
         return int(self.scale_box.currentText().rstrip("x"))
 
     def footer(self) -> str | None:
+        """The footer text pictures get (None: no footer, or nothing to say it about)."""
         if self.document is None or not self.footer_box.isChecked():
             return None
         return footer_text(self.document)
@@ -137,16 +164,23 @@ class ExportDialog(QDialog):
     def path(self) -> str:
         return self.path_edit.text().strip()
 
+    def picture(self, kind: Kind | None = None) -> Picture:
+        """The picture the chosen format (or `kind`) stands for, laid out from the document."""
+        chosen = kind or FORMATS[self.format()][2] or "timeline"
+        return document_picture(self.document or NOTHING, kind=chosen, lesson=self.lesson,
+                                footer=self.footer() is not None)
+
     def _on_format_changed(self, *_: object) -> None:
-        _label, ext, _needs, picture = FORMATS[self.format()]
-        self.scale_box.setEnabled(picture and self.format() != "svg")
-        self.footer_box.setEnabled(picture and self.document is not None)
+        _label, ext, kind = FORMATS[self.format()]
+        self.scale_box.setEnabled(kind is not None and ext == ".png")
+        self.footer_box.setEnabled(kind is not None and self.document is not None)
+        self.copy_button.setEnabled(kind is not None)
         if self.path():
             current = Path(self.path())
             self.path_edit.setText(str(current.with_suffix(ext)))
 
     def _on_browse(self) -> None:
-        label, ext, _n, _p = FORMATS[self.format()]
+        label, ext, _kind = FORMATS[self.format()]
         name, _ = QFileDialog.getSaveFileName(self, "Export to", self.path(), f"{label} (*{ext})",
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if name:
@@ -176,13 +210,11 @@ class ExportDialog(QDialog):
 
     def _write(self, target: Path) -> None:
         fmt, dest = self.format(), str(target)
-        if fmt == "png":
-            picture_export.save_png(self.timeline, dest, self.scale(), self.footer())
-        elif fmt == "svg":
-            picture_export.save_svg(self.timeline, dest, self.footer())
-        elif fmt == "page":
-            widgets = [w for w in (self.timeline, self.metrics, self.verdicts) if w is not None]
-            picture_export.save_page_png(widgets, dest, self.scale(), self.footer())
+        _label, ext, kind = FORMATS[fmt]
+        if kind is not None and ext == ".png":
+            picture_export.save_png(self.picture(), dest, self.scale())
+        elif kind is not None:
+            picture_export.save_svg(self.picture(), dest)
         elif self.document is None:
             raise ConclabError("there is no finished run to export yet")
         elif fmt == "csv":
@@ -205,4 +237,4 @@ class ExportDialog(QDialog):
             self.accept()
 
     def _on_copy(self) -> None:
-        picture_export.copy_to_clipboard(self.timeline, self.scale(), self.footer())
+        picture_export.copy_to_clipboard(self.picture(), self.scale())
