@@ -110,18 +110,25 @@ class _LessonsMenu:
         self.menu.addAction(self.export_action)
 
     def export_page(self) -> ExportDialog | None:
-        """Open the export dialog on the lesson page (timelines + metrics + verdicts)."""
+        """Open the export dialog on the lesson's whole page: its text, prediction, timelines with captions,
+        verdicts and metrics, laid out from the lesson and its runs (not grabbed from the dock)."""
+        from conclab.engines.machine import machine_info
+        from conclab.model.lesson_result import lesson_result
+
         page = self.dock.page
         runs = page.runs()
         lesson = page.lesson()
+        if page.running:
+            self.window.statusBar().showMessage("the lesson is still running: export its page when it has finished",
+                                                8000)
+            return None
         if not runs or lesson is None:
             self.window.statusBar().showMessage("run a lesson first, then export its page", 8000)
             return None
-        from conclab.engines.machine import machine_info
-
+        # The lesson's runs were measured on this machine (its lab); each run carries its own Python.
         doc = RunDocument(lesson.plan_text, machine_info(), {}, list(runs))
-        dialog = ExportDialog(page.timeline, page.metrics, doc, self.dock.store, verdicts=page.verdict_list,
-                              parent=self.window)
+        result = lesson_result(lesson, doc, page.chosen())
+        dialog = ExportDialog(page.timeline, page.metrics, doc, self.dock.store, parent=self.window, lesson=result)
         dialog.set_format("page")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
