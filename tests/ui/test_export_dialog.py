@@ -241,7 +241,7 @@ def test_ctrl_e_exports_the_whole_document_whatever_the_window_shows(
     assert window.timeline.section_count() == 3
     assert window.run_files.export_action.shortcut().toString() == "Ctrl+E"
     window.resize(1400, 900)
-    roomy = _export_with_ctrl_e(qtbot, window, "page", tmp_path / "roomy.png")
+    _export_with_ctrl_e(qtbot, window, "page", tmp_path / "roomy.png")
     # Squeezed and scrolled: the timeline shows a sliver of one run, the metrics a few rows.
     window.resize(640, 420)
     QApplication.processEvents()
