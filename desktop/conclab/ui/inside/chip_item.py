@@ -70,6 +70,9 @@ class ChipItem(QGraphicsObject):
     def set_fill(self, color: QColor) -> None:
         self._set_color(color)
 
+    def is_selected(self) -> bool:
+        return self._selected
+
     def set_selected(self, selected: bool) -> None:
         if selected != self._selected:
             self._selected = selected

@@ -203,20 +203,22 @@ class InsideMenu(QObject):
         view = window.menu("&View")
         view.addSeparator()
         self.toggle_action = dock.toggleViewAction()
+        self.toggle_action.setObjectName("see_inside")
         self.toggle_action.setText("See &inside")
         self.toggle_action.setShortcut(QKeySequence(TOGGLE_KEYS))
         self.toggle_action.setStatusTip("What the event loop, the GIL and the cores do at one instant of the run")
         view.addAction(self.toggle_action)
-        self.presenter_action = self._add("&Presenter mode", PRESENTER_KEYS, self.open_presenter,
+        self.presenter_action = self._add("presenter_mode", "&Presenter mode", PRESENTER_KEYS, self.open_presenter,
                                           "Full screen: the timeline, the Inside panel and the verdicts, "
                                           "stepped with the keys")
-        self.slide_action = self._add("Export &slide…", SLIDE_KEYS, self.export_slide,
+        self.slide_action = self._add("export_slide", "Export &slide…", SLIDE_KEYS, self.export_slide,
                                       "A 16:9 picture of this instant: the timeline with its now line, "
                                       "inside, the verdicts")
         window.closed.connect(self.close_presenter)
 
-    def _add(self, text: str, keys: str, slot: object, tip: str) -> QAction:
+    def _add(self, name: str, text: str, keys: str, slot: object, tip: str) -> QAction:
         act = QAction(text, self.window)
+        act.setObjectName(name)
         act.setShortcut(QKeySequence(keys))
         act.setStatusTip(tip)
         act.setToolTip(f"{tip} ({keys})")

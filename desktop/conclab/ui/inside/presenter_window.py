@@ -74,14 +74,15 @@ class PresenterWindow(QWidget):
         box.addWidget(split, 1)
 
     def _add_keys(self) -> None:
-        specs: list[tuple[str, object]] = [("Esc", self.close), ("F11", self.close),
-                                          ("A", lambda: self.session.set_mode(ALL))]
-        specs += [(str(n), lambda n=n: self.session.set_mode(n - 1)) for n in range(1, 10)]
-        for keys, slot in specs:
+        modes = [("A", ALL)] + [(str(n), n - 1) for n in range(1, 10)]
+        for keys, mode in [("Esc", None), ("F11", None), *modes]:
             act = QAction(self)
             act.setShortcut(QKeySequence(keys))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
+            if mode is None:
+                act.triggered.connect(lambda _=False: self.close())
+            else:
+                act.triggered.connect(lambda _=False, m=mode: self.session.set_mode(m))
             self.addAction(act)
 
     def show_presenting(self) -> None:
