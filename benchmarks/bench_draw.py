@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from conclab.ui.timeline.span_item import SpanItem
+from conclab.ui.timeline.span_layer import SpanLayer
 
 TARGETS_MS = {100_000: 5.0, 1_000_000: 16.0}
 ZOOMS = {"whole run": 1.0, "10 %": 0.1, "1 %": 0.01}
@@ -57,8 +58,9 @@ def run() -> list[dict[str, Any]]:
         plot = widget.getPlotItem()
         plot.setMouseEnabled(x=True, y=False)
         plot.invertY(True)
-        item = SpanItem(LANES)
-        item.append(*_spans(n))
+        layer = SpanLayer(LANES)
+        layer.store.append(*_spans(n))
+        item = SpanItem(layer)
         item.refresh()
         plot.addItem(item)
         plot.setYRange(0, LANES, padding=0)

@@ -140,3 +140,32 @@ def test_empty_replay_does_nothing(qtbot, timeline: TimelineView) -> None:  # ty
     panel = _panel(qtbot, timeline, [])
     panel.play()
     assert not panel.is_playing() and panel.duration() == 0.0 and timeline.section_count() == 0
+
+
+def _tall(model: str, lanes: int, length: float) -> ModelRun:
+    return _run(model, [Span(i, 0, f"thread {i + 1}", "running", 0.0, length) for i in range(lanes)])
+
+
+def test_replay_scrolls_the_run_it_plays_into_view(qtbot, timeline: TimelineView) -> None:  # type: ignore[no-untyped-def]
+    runs = [_tall("sequential", 12, 0.5), _tall("threads", 12, 0.5), _tall("processes", 12, 0.5)]
+    panel = _panel(qtbot, timeline, runs)
+    panel.seek(1.2)  # in the third run
+    qtbot.waitUntil(lambda: timeline.section_count() == 3 and timeline.section_visible(2), timeout=2000)
+    value, maximum = timeline.scroll_position()
+    assert maximum > 0 and value > 0, "three runs of twelve lanes do not fit 500 px: the view scrolls"
+    assert "replaying…" in timeline.legend_text(2)
+    panel.seek(0.2)  # back in the first
+    qtbot.waitUntil(lambda: timeline.section_visible(0), timeout=2000)
+
+
+def test_replay_keeps_one_time_axis_as_long_as_the_longest_run(qtbot, timeline: TimelineView) -> None:  # type: ignore[no-untyped-def]
+    panel = _panel(qtbot, timeline, [SHORT, LONG])
+    panel.seek(0.1)
+    qtbot.wait(120)
+    lo, hi = timeline.plots(0)[0].viewRange()[0]
+    assert lo == 0.0 and 2.0 <= hi < 2.3, (lo, hi)
+    panel.finish()
+    qtbot.wait(120)
+    for index in (0, 1):
+        lo, hi = timeline.plots(index)[0].viewRange()[0]
+        assert lo == 0.0 and 2.0 <= hi < 2.3, (index, lo, hi)

@@ -1,16 +1,14 @@
 """Replay of recorded runs: a scrubber, play/pause and slow speeds driving a TimelineView.
 
-The replay feeds the timeline through its live interface, exactly as a run in progress does: runs
-play one after another, as they were measured; within a run, spans that ended before the replay
-time are appended, spans in progress are shown open up to the cursor, and lag samples appear as
-their heartbeat ticks are reached. Seeking backwards rebuilds the view up to the new time.
+The replay feeds the timeline's model exactly as a run in progress does, with frames: `ReplayFeed`
+turns the saved runs into frames (spans begun, spans ended, lag samples reached, "now") and plays the
+runs one after another, as they were measured. Seeking backwards rebuilds the timeline up to the new
+time. The view scrolls the run being replayed into view, as it does a live run.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-from dataclasses import dataclass, field
 from time import perf_counter
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -19,34 +17,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlid
 
 from conclab.model.errors import ConclabError
 from conclab.model.run import ModelRun
-from conclab.model.trace import Span
+from conclab.ui.timeline.replay_feed import ReplayFeed
 from conclab.ui.timeline.timeline_view import TimelineView
 
 SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)
 FRAME_MS = 33
 SLIDER_STEPS = 10_000
-
-
-@dataclass
-class _Track:
-    """One run laid out for replay: its place on the replay clock and its spans in two orders."""
-
-    run: ModelRun
-    start: float
-    duration: float
-    lanes: list[str]
-    by_t0: list[Span] = field(default_factory=list)
-    by_t1: list[Span] = field(default_factory=list)
-    t1s: list[float] = field(default_factory=list)
-    lag_ts: list[float] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, run: ModelRun, start: float) -> _Track:
-        spans = [Span(*s) for s in run.spans]
-        ends = [s.t1 for s in spans] + [t for t, _ in run.lag] + [0.0]
-        by_t1 = sorted(spans, key=lambda s: s.t1)
-        return cls(run, start, max(ends), list(dict.fromkeys(s.worker for s in spans)),
-                   sorted(spans, key=lambda s: s.t0), by_t1, [s.t1 for s in by_t1], [t for t, _ in run.lag])
 
 
 class ReplayPanel(QWidget):
@@ -58,17 +34,11 @@ class ReplayPanel(QWidget):
     def __init__(self, timeline: TimelineView, runs: list[ModelRun], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.timeline = timeline
-        self._tracks: list[_Track] = []
+        self._feed = ReplayFeed(timeline.model, [])
         self._speed = 1.0
         self._playing = False
         self._anchor_pos = 0.0
         self._anchor_wall = 0.0
-        self._shown = -1.0
-        self._track_index = -1
-        self._closed = 0
-        self._started = 0
-        self._lag_seen = 0
-        self._active: list[Span] = []
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self.play_button = QPushButton("Play", self)
@@ -106,19 +76,12 @@ class ReplayPanel(QWidget):
     def set_runs(self, runs: list[ModelRun]) -> None:
         """Replay these runs from the start (paused)."""
         self.pause()
-        self._tracks = []
-        start = 0.0
-        for run in runs:
-            track = _Track.build(run, start)
-            self._tracks.append(track)
-            start += track.duration
-        self._track_index = -1
-        self._shown = -1.0
+        self._feed = ReplayFeed(self.timeline.model, runs)
         self.seek(0.0)
 
     def duration(self) -> float:
         """The length of the replay: the runs one after another, in seconds of run time."""
-        return sum(t.duration for t in self._tracks)
+        return self._feed.duration
 
     def position(self) -> float:
         """Where the replay is, in seconds of run time (runs counted one after another)."""
@@ -133,7 +96,7 @@ class ReplayPanel(QWidget):
         return self._playing
 
     def play(self) -> None:
-        if not self._tracks:
+        if not self._feed.runs:
             return
         if self.position() >= self.duration():
             self.seek(0.0)
@@ -176,75 +139,19 @@ class ReplayPanel(QWidget):
 
     # -- drawing ------------------------------------------------------------------------------------
     def _show(self, pos: float) -> None:
-        if not self._tracks:
-            self.timeline.clear()
-            self._update_controls(0.0)
-            return
-        if self._track_index >= len(self._tracks) and pos >= self.duration():
-            self._update_controls(pos)
-            return
-        k = self._track_at(pos)
-        if k < self._track_index or (k == self._track_index and pos < self._shown):
-            self._rebuild(k)
-        while self._track_index < k:
-            if self._track_index >= 0:
-                self.timeline.end_live(self._tracks[self._track_index].run)
-            self._begin(self._track_index + 1)
-        track = self._tracks[k]
-        local = pos - track.start
-        if pos >= self.duration() and k == len(self._tracks) - 1:
-            self.timeline.end_live(track.run)
-            self._track_index = len(self._tracks)  # all runs complete: the next seek back rebuilds
-        else:
-            self._advance(track, local)
-        self._shown = pos
+        self._feed.show(pos)
         self._update_controls(pos)
-        self.position_changed.emit(pos)
-
-    def _track_at(self, pos: float) -> int:
-        for i, track in enumerate(self._tracks):
-            if pos < track.start + track.duration:
-                return i
-        return len(self._tracks) - 1
-
-    def _rebuild(self, k: int) -> None:
-        self.timeline.clear()
-        for track in self._tracks[:k]:
-            self.timeline.begin_live(track.run.model, track.lanes)
-            self.timeline.end_live(track.run)
-        self._track_index = k - 1
-        self._begin(k)
-
-    def _begin(self, k: int) -> None:
-        track = self._tracks[k]
-        self.timeline.begin_live(track.run.model, track.lanes)
-        self._track_index = k
-        self._closed = self._started = self._lag_seen = 0
-        self._active = []
-
-    def _advance(self, track: _Track, local: float) -> None:
-        closed_to = bisect.bisect_right(track.t1s, local)
-        if closed_to > self._closed:
-            self.timeline.append_spans(track.by_t1[self._closed:closed_to])
-            self._closed = closed_to
-        while self._started < len(track.by_t0) and track.by_t0[self._started].t0 <= local:
-            self._active.append(track.by_t0[self._started])
-            self._started += 1
-        self._active = [s for s in self._active if s.t1 > local]
-        self.timeline.set_open_spans(self._active)
-        lag_to = bisect.bisect_right(track.lag_ts, local)
-        if lag_to > self._lag_seen:
-            self.timeline.append_lag(track.run.lag[self._lag_seen:lag_to])
-            self._lag_seen = lag_to
-        self.timeline.set_now(local)
+        if self._feed.runs:
+            self.position_changed.emit(pos)
 
     def _update_controls(self, pos: float) -> None:
         total = self.duration()
         self.scrubber.blockSignals(True)
         self.scrubber.setValue(round(SLIDER_STEPS * pos / total) if total > 0 else 0)
         self.scrubber.blockSignals(False)
-        model = self._tracks[self._track_at(pos)].run.model if self._tracks else ""
-        self.time_label.setText(f"{model} {pos:.3f} s / {total:.3f} s".strip())
+        runs = self._feed.runs
+        name = runs[self._feed.run_at(pos)].name if runs else ""
+        self.time_label.setText(f"{name} {pos:.3f} s / {total:.3f} s".strip())
 
     # -- events -------------------------------------------------------------------------------------
     def _on_frame_due(self) -> None:

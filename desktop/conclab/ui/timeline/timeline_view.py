@@ -1,29 +1,41 @@
-"""The timeline view: model runs stacked on one shared time axis, each with its lanes, legend and lag lane.
+"""The timeline view: the runs of a `TimelineModel` stacked on one shared time axis, each with its lanes,
+legend and lag lane.
 
-Each section shows one run: a title with a legend of the states present, one row per worker lane
-(plus a derived "event loop" row for asyncio and a queue-depth row when tasks queued), and beneath it
-the main loop's lateness. Data arrives all at once (`set_runs`) or live (`begin_live`, `append_*`,
-`end_live`); live calls only mark the view dirty and a ~30 Hz timer repaints, so a flood of engine
-events costs a few frames, not one repaint each.
+The view observes its model and never writes to it: sections added or replaced are built at once,
+data changes only mark the view dirty and a ~30 Hz timer redraws, so a flood of frames costs a few
+repaints, not one each. All sections share one x axis, from 0 to the end of the longest run; while a
+run is live the view follows it (and scrolls its section into view) until the user zooms or pans. Rows
+and lag charts take the height there is, between a readable minimum and a maximum, and the sections
+scroll when they need more. A click or drag on a plot places the time cursor; Shift+drag, a middle
+drag or a drag on the time axis pans; the wheel zooms.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Mapping
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QResizeEvent
-from PySide6.QtWidgets import QScrollArea, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QHelpEvent, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
 from conclab.model.live import LiveFrame
-from conclab.model.run import ModelRun, python_label
-from conclab.model.trace import Span, state_label
-from conclab.ui.timeline.timeline_section import TimelineSection
+from conclab.model.run import ModelRun
+from conclab.model.trace import LaneKind, Span
+from conclab.ui.timeline.timeline_layout import MARGIN_PX, SPACING_PX, fit_heights
+from conclab.ui.timeline.timeline_model import Change, TimelineModel
+from conclab.ui.timeline.timeline_section import SectionView
 
 FRAME_MS = 33
 HIT_TOLERANCE_PX = 3.0
+MIN_AXIS_PX = 64.0
+AXIS_ROOM_PX = 18.0  # beside the longest lane label: the tick and a gap
+TITLE_MARGIN_PX = 12
+LIVE_MIN_S = 0.5  # a live run starts on an axis this long, so its first bars are not a screen wide
+EMPTY_TEXT = "Nothing measured yet: press Run (Ctrl+R) to see what ran when."
+HINT = ("What ran when. Hover a bar for its details.\nClick or drag: place the cursor. Wheel: zoom.\n"
+        "Shift+drag or middle-drag: pan. Ctrl+0: fit.")
 
 
 class TimelineView(QWidget):
@@ -35,171 +47,200 @@ class TimelineView(QWidget):
 
     cursor_moved = Signal(float)  # seconds from the runs' start, where the user clicked or dragged
 
-    def __init__(self, parent: QWidget | None = None, *, max_rows: int = 64) -> None:
+    def __init__(self, parent: QWidget | None = None, *, max_rows: int = 64,
+                 model: TimelineModel | None = None, empty_text: str = EMPTY_TEXT) -> None:
         super().__init__(parent)
-        self.max_rows = max_rows
+        self.model = model if model is not None else TimelineModel(max_rows)
         self.redraw_count = 0
-        self._sections: list[TimelineSection] = []
-        self._pythons = False
-        self._live: TimelineSection | None = None
-        self._now: float | None = None
+        self._views: list[SectionView] = []
         self._cursor: float | None = None
         self._following = True
         self._dirty = False
+        self._reveal: int | None = None
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(None)
+        self._graphics.ci.setContentsMargins(MARGIN_PX, MARGIN_PX, MARGIN_PX, MARGIN_PX)
+        self._graphics.ci.setSpacing(SPACING_PX)
         self._graphics.setAccessibleName("Timeline")
-        self._graphics.setToolTip("What ran when: hover a bar for details, wheel to zoom, drag to pan")
+        self._graphics.setAccessibleDescription(HINT)
         self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setWidget(self._graphics)
+        self._empty = QLabel(empty_text, self)
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll)
+        layout.addWidget(self._empty)
         self.setAccessibleName("Timeline view")
         self.setAccessibleDescription("Spans of every task per worker lane, and the main loop's lag, "
                                       "for each model run on a shared time axis")
         self.fit_action = QAction("Fit timeline", self)
         self.fit_action.setShortcut(QKeySequence("Ctrl+0"))
         self.fit_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.fit_action.setToolTip("Show the whole run (Ctrl+0) and follow the live run again")
+        self.fit_action.setToolTip("Show every run whole (Ctrl+0) and follow the live run again")
         self.addAction(self.fit_action)
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._connect()
+        self._rebuild()
 
     def _connect(self) -> None:
+        self.model.subscribe(self._on_model_changed)
         self.fit_action.triggered.connect(self.fit)
         self._timer.timeout.connect(self._on_frame_due)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._graphics.viewport().installEventFilter(self)
 
-    # -- whole runs ---------------------------------------------------------------------------------
+    # -- feeding the model --------------------------------------------------------------------------
     def set_runs(self, runs: list[ModelRun]) -> None:
-        """Replace everything by these finished runs and fit the view."""
-        self._clear_sections()
-        self._pythons = len({python_label(r.python) for r in runs}) > 1
-        for run in runs:
-            self._add_section(self._section_for_run(run))
-        self._redraw()
+        """Show exactly these finished runs, whole."""
+        self.model.set_runs(runs)
         self.fit()
 
     def clear(self) -> None:
-        self._clear_sections()
-        self._redraw()
+        self.model.clear()
 
-    def _section_for_run(self, run: ModelRun) -> TimelineSection:
-        spans = run.spans
-        lanes = list(run.lanes) or list(dict.fromkeys(s.worker for s in spans))
-        section = TimelineSection(run.model, lanes, self.max_rows, run.task_names(), self._title(run))
-        section.add_spans(spans)
-        section.lag_item.append(run.lag)
-        return section
-
-    def _add_section(self, section: TimelineSection) -> None:
-        row = len(self._sections) * 3
-        self._graphics.addItem(section.title, row=row, col=0)
-        self._graphics.addItem(section.plot, row=row + 1, col=0)
-        self._graphics.addItem(section.lag_plot, row=row + 2, col=0)
-        if self._sections:
-            section.plot.setXLink(self._sections[0].plot)
-        section.lag_plot.setXLink(section.plot)
-        for plot in (section.plot, section.lag_plot):
-            plot.getViewBox().sigRangeChangedManually.connect(self._on_user_range)
-            plot.getViewBox().cursor_dragged.connect(self._on_cursor_dragged)
-        section.set_cursor(self._cursor)
-        self._sections.append(section)
-
-    def _clear_sections(self) -> None:
-        self._graphics.clear()
-        self._sections.clear()
-        self._live = None
-        self._now = None
-        self._following = True
-
-    # -- live runs ----------------------------------------------------------------------------------
-    def _title(self, run: ModelRun) -> str:
-        title = run.name if run.runtime != "window" else f"{run.name} · inside this window"
-        return f"{title} · {python_label(run.python)}" if self._pythons and run.python else title
-
-    def begin_live(self, model: str, lanes_hint: list[str] | None = None, title: str | None = None,
-                   names: dict[int, str] | None = None) -> None:
-        """Add a section for a run in progress; the `append_*` and `set_*` calls then feed it."""
-        if self._live is not None:
-            self._live.live = False
-        section = TimelineSection(model, list(lanes_hint or []), self.max_rows, dict(names or {}), title)
-        section.live = True
-        self._add_section(section)
-        self._live = section
-        self._now = 0.0
-        self._following = True
-        self._mark_dirty()
+    def begin_live(self, model: str, lanes_hint: Mapping[str, LaneKind] | None = None, title: str | None = None,
+                   names: Mapping[int, str] | None = None) -> None:
+        """Add a section for a run that is starting; `apply_frame` then feeds it, `end_live` ends it."""
+        self.model.begin_run(model, title, names, lanes_hint)
 
     def apply_frame(self, frame: LiveFrame) -> None:
-        """Feed the live section one frame of the stream (closed spans, spans in progress, lag, now)."""
-        self.append_spans(frame.spans)
-        self.update_open_spans(frame.opened)
-        self.append_lag(frame.lag)
-        self.set_now(frame.now)
-
-    def append_spans(self, spans: Iterable[Span]) -> None:
-        if self._live is not None:
-            self._live.add_spans(Span(*s) for s in spans)
-            self._mark_dirty()
-
-    def set_open_spans(self, spans: Iterable[Span]) -> None:
-        """Replace the live run's spans in progress; each is drawn from its start to "now".
-
-        Only the difference from the previous call is applied, by object identity: a caller that
-        passes the same Span objects again (as a replay does) pays only for what changed.
-        """
-        if self._live is not None:
-            self._live.set_open([s if type(s) is Span else Span(*s) for s in spans])
-            self._mark_dirty()
-
-    def update_open_spans(self, changes: Iterable[tuple[Hashable, Span | None]]) -> None:
-        """Change only some spans in progress: (key, span) pairs as `Recorder.open_changes` gives them.
-
-        A key is the engine buffer the span belongs to; a span of None means that buffer has nothing in
-        progress any more. Cheaper than `set_open_spans` when thousands are open and few change.
-        """
-        if self._live is not None:
-            self._live.update_open((k, s if s is None or type(s) is Span else Span(*s)) for k, s in changes)
-            self._mark_dirty()
-
-    def append_lag(self, samples: Iterable[tuple[float, float]]) -> None:
-        if self._live is not None:
-            self._live.lag_item.append(list(samples))
-            self._mark_dirty()
-
-    def set_now(self, t: float) -> None:
-        """Move the "now" line; while following, the view shows the run from 0 to now."""
-        if self._live is not None and math.isfinite(t):
-            self._now = t
-            self._mark_dirty()
+        """Feed the live section one frame of the stream."""
+        self.model.apply(frame)
 
     def end_live(self, run: ModelRun) -> None:
-        """Replace the live section by the finished run."""
-        if self._live is None:
+        """Replace the live section by the finished run as recorded."""
+        self.model.end_run(run)
+
+    # -- model changes ------------------------------------------------------------------------------
+    def _on_model_changed(self, change: Change, index: int) -> None:
+        if change is Change.UPDATED:
+            self._mark_dirty()
             return
-        keep = [s for s in self._sections if s is not self._live]
-        following = self._following
-        x_range = self._sections[0].plot.viewRange()[0] if self._sections else None
-        self._clear_sections()
-        for section in keep:
-            self._add_section(section)
-        self._add_section(self._section_for_run(run))
-        self._redraw()
-        if following or x_range is None:
-            self.fit()
+        if change is Change.RESET:
+            self._following = True
+            self._rebuild()
+            return
+        view = self._new_view(self.model.sections[index])
+        if change is Change.ADDED:
+            self._views.insert(index, view)
         else:
-            self._sections[0].plot.setXRange(*x_range, padding=0)
-            self._following = False
+            self._views[index] = view
+        self._relayout()
+        if change is Change.ADDED and self._following and self.model.sections[index].live:
+            self._reveal = index  # on the next frame, once the new section is laid out
+            self._mark_dirty()
+
+    def _new_view(self, section: object) -> SectionView:
+        view = SectionView(section)  # type: ignore[arg-type]
+        view.set_cursor(self._cursor)
+        for box in view.boxes:
+            box.sigRangeChangedManually.connect(self._on_user_range)
+            box.cursor_dragged.connect(self._on_cursor_dragged)
+        return view
+
+    def _rebuild(self) -> None:
+        self._views = [self._new_view(s) for s in self.model.sections]
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Lay every section's items out again, link their time axes, and draw them."""
+        self._graphics.clear()
+        for i, view in enumerate(self._views):
+            self._graphics.addItem(view.title, row=3 * i, col=0)
+            self._graphics.addItem(view.plot, row=3 * i + 1, col=0)
+            self._graphics.addItem(view.lag_plot, row=3 * i + 2, col=0)
+            if i:
+                view.plot.setXLink(self._views[0].plot)
+            view.lag_plot.setXLink(view.plot)
+        self._scroll.setVisible(bool(self._views))
+        self._empty.setVisible(not self._views)
+        self._redraw()
+
+    # -- drawing ------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Draw pending changes now rather than on the next frame (for pictures and measurements)."""
+        self._redraw()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive() and self.isVisible():  # a hidden view catches up when shown
+            self._timer.start()
+
+    def _on_frame_due(self) -> None:
+        if not self._dirty and self._reveal is None:
+            self._timer.stop()
+            return
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self.redraw_count += 1
+        if self._reveal is not None:
+            self._scroll_to(self._reveal)
+        for view in self._views:
+            view.refresh()
+        self._fit_geometry()
+        extent = self._x_extent()
+        for view in self._views:
+            view.set_x_limits(extent)
+        if self._views and self._following:
+            self._views[0].plot.setXRange(0.0, extent, padding=0)
+
+    def _x_extent(self) -> float:
+        """Where the shared time axis ends: the longest run, the live run's now with some room ahead."""
+        end = self.model.axis_end()
+        live = self.model.live
+        if live is not None:
+            end = max(end, live.now * 1.05, LIVE_MIN_S)
+        return max(end * 1.02, 1e-3)
+
+    def _fit_geometry(self) -> None:
+        """Share the height there is among rows and lag charts; the sections scroll when they need more."""
+        if not self._views:
+            return
+        viewport = self._scroll.viewport()
+        width = viewport.width()
+        labels = max(v.label_width() for v in self._views)
+        axis_px = round(min(max(labels + AXIS_ROOM_PX, MIN_AXIS_PX), max(width * 0.4, MIN_AXIS_PX)))
+        for view in self._views:
+            view.set_widths(axis_px, width - TITLE_MARGIN_PX)
+        titles = [view.title.minimumHeight() for view in self._views]
+        rows = [len(view.section.lanes) for view in self._views]
+        row_px, lag_px = fit_heights(viewport.height(), rows, titles)
+        for view in self._views:
+            view.set_heights(row_px, lag_px)
+        needed = self._graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        self._graphics.setFixedHeight(math.ceil(needed))
+
+    def _scroll_to(self, index: int) -> None:
+        """Scroll so that section `index` is in view (its top when it is taller than the view)."""
+        self._reveal = None
+        if not 0 <= index < len(self._views):
+            return
+        view = self._views[index]
+        top = int(self._graphics.mapFromScene(view.title.sceneBoundingRect().topLeft()).y())
+        bottom = int(self._graphics.mapFromScene(view.lag_plot.sceneBoundingRect().bottomLeft()).y())
+        bar = self._scroll.verticalScrollBar()
+        bar.setValue(min(top, max(bar.value(), bottom - self._scroll.viewport().height())))
+
+    # -- view ---------------------------------------------------------------------------------------
+    def fit(self) -> None:
+        """Show every run whole, on the shared axis from 0 to the longest, and follow the live run again."""
+        self._following = True
+        self._redraw()
 
     @property
     def following(self) -> bool:
-        """True while a live run keeps `now` in view (until the user zooms or pans)."""
+        """True while the view shows every run whole and keeps a live run's now in view."""
         return self._following
+
+    def _on_user_range(self, *_: object) -> None:
+        self._following = False
 
     @property
     def graphics(self) -> pg.GraphicsLayoutWidget:
@@ -208,61 +249,41 @@ class TimelineView(QWidget):
 
     @property
     def is_live(self) -> bool:
-        return self._live is not None
-
-    # -- view ---------------------------------------------------------------------------------------
-    def fit(self) -> None:
-        """Show every section from 0 to its end, and follow the live run again."""
-        self._following = True
-        if not self._sections:
-            return
-        end = max([s.t_end() for s in self._sections] + [self._now or 0.0])
-        self._sections[0].plot.setXRange(0.0, max(end, 1e-3), padding=0.02)
+        return self.model.live is not None
 
     def section_count(self) -> int:
-        return len(self._sections)
+        return len(self._views)
 
     def lane_labels(self, index: int) -> list[str]:
         """The row labels of section `index`, top to bottom."""
-        return list(self._sections[index].lanes.labels)
+        return list(self._views[index].section.lanes.labels)
 
     def plots(self, index: int) -> tuple[pg.PlotItem, pg.PlotItem]:
         """The lanes plot and the lag plot of section `index`."""
-        section = self._sections[index]
-        return section.plot, section.lag_plot
+        view = self._views[index]
+        return view.plot, view.lag_plot
 
     def legend_text(self, index: int) -> str:
-        return str(self._sections[index].title.text)
+        return str(self._views[index].title.text)
 
-    def _mark_dirty(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+    def scroll_position(self) -> tuple[int, int]:
+        """(value, maximum) of the vertical scroll bar: where the view is scrolled to, and how far it can."""
+        bar = self._scroll.verticalScrollBar()
+        return bar.value(), bar.maximum()
 
-    def _on_frame_due(self) -> None:
-        if not self._dirty:
-            self._timer.stop()
-            return
-        self._redraw()
-
-    def _redraw(self) -> None:
-        self._dirty = False
-        self.redraw_count += 1
-        width = self.width() - 40
-        for section in self._sections:
-            section.refresh(self._now if section is self._live else None)
-            section.wrap_title(width)
-        total = sum(s.plot.maximumHeight() + s.lag_plot.maximumHeight() + 30 for s in self._sections)
-        self._graphics.setMinimumHeight(int(min(total, 1_000_000)))
-        if self._live is not None and self._following:
-            self._sections[0].plot.setXRange(0.0, max((self._now or 0.0) * 1.05, 0.5), padding=0)
+    def section_visible(self, index: int) -> bool:
+        """Whether the top of section `index`'s lanes is inside the visible part of the view."""
+        view = self._views[index]
+        top = int(self._graphics.mapFromScene(view.plot.sceneBoundingRect().topLeft()).y())
+        value = self._scroll.verticalScrollBar().value()
+        return value <= top < value + self._scroll.viewport().height()
 
     # -- cursor -------------------------------------------------------------------------------------
     def set_cursor(self, t: float | None) -> None:
         """Draw the time cursor at `t` seconds across every section (None: hide it). Emits nothing."""
         self._cursor = t if t is None or math.isfinite(t) else None
-        for section in self._sections:
-            section.set_cursor(self._cursor)
+        for view in self._views:
+            view.set_cursor(self._cursor)
 
     @property
     def cursor_time(self) -> float | None:
@@ -274,60 +295,65 @@ class TimelineView(QWidget):
         self.set_cursor(t)
         self.cursor_moved.emit(t)
 
-    def _on_user_range(self, *_: object) -> None:
-        self._following = False
-
     # -- hover --------------------------------------------------------------------------------------
+    def _scene_at(self, pos: QPoint | QPointF) -> QPointF:
+        point = pos.toPoint() if isinstance(pos, QPointF) else pos
+        scene: QPointF = self._graphics.mapToScene(self._graphics.viewport().mapFrom(self, point))
+        return scene
+
     def span_at(self, pos: QPoint | QPointF) -> Span | None:
         """The span under a point given in this widget's coordinates, or None."""
-        point = pos.toPoint() if isinstance(pos, QPointF) else pos
-        viewport = self._graphics.viewport()
-        return self.span_at_scene(self._graphics.mapToScene(viewport.mapFrom(self, point)))
-
-    def span_at_scene(self, scene_pos: QPointF) -> Span | None:
-        """The span under a point in the graphics scene, or None."""
-        found = self._locate(scene_pos)
-        return found[1][0] if found and found[1] else None
-
-    def _locate(self, scene_pos: QPointF) -> tuple[TimelineSection, tuple[Span, bool] | None] | None:
-        for section in self._sections:
-            vb = section.plot.getViewBox()
-            if not vb.sceneBoundingRect().contains(scene_pos):
-                continue
-            data = vb.mapSceneToView(scene_pos)
-            tol = HIT_TOLERANCE_PX * vb.viewPixelSize()[0]
-            return section, section.span_at(data.x(), math.floor(data.y()), tol)
-        return None
+        found = self._locate(self._scene_at(pos))
+        return found[1][0] if found is not None and found[1] is not None else None
 
     def tooltip_at(self, pos: QPoint | QPointF) -> str:
         """The hover text for a point in this widget's coordinates ("" when no span is there)."""
-        point = pos.toPoint() if isinstance(pos, QPointF) else pos
-        scene = self._graphics.mapToScene(self._graphics.viewport().mapFrom(self, point))
-        return self._tooltip_for_scene(scene)
+        return self._tooltip_for_scene(self._scene_at(pos))
+
+    def _locate(self, scene_pos: QPointF) -> tuple[SectionView, tuple[Span, bool] | None] | None:
+        for view in self._views:
+            box = view.plot.getViewBox()
+            if not box.sceneBoundingRect().contains(scene_pos):
+                continue
+            data = box.mapSceneToView(scene_pos)
+            tol = HIT_TOLERANCE_PX * box.viewPixelSize()[0]
+            return view, view.section.span_at(data.x(), view.row_at(data.y()), tol)
+        return None
 
     def _tooltip_for_scene(self, scene_pos: QPointF) -> str:
         found = self._locate(scene_pos)
-        if not found or found[1] is None:
+        if found is None or found[1] is None:
             return ""
-        section, (span, is_open) = found
-        step = "whole task" if span.step < 0 else f"step {span.step + 1}"
-        end = "now" if is_open else f"{span.duration * 1000:.1f} ms"
-        return (f"{section.task_name(span.task)} — {step}\n{state_label(span.state, section.model)}\n"
-                f"start {span.t0 * 1000:.1f} ms · duration {end}\nlane: {span.worker}")
+        span, in_progress = found[1]
+        return found[0].section.describe(span, in_progress)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         text = self._tooltip_for_scene(scene_pos)
+        if not text and QToolTip.isVisible():
+            text = HINT  # off a bar: say how to use the view rather than hide and flicker
         if text:
-            QToolTip.showText(QCursor.pos(), text, self._graphics)
-        else:
-            QToolTip.hideText()
+            viewport = self._graphics.viewport()
+            QToolTip.showText(viewport.mapToGlobal(self._graphics.mapFromScene(scene_pos)), text, viewport)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Qt's own tooltip, due once the mouse rests, would replace a span's details by the scene's
+        # (none) or the widget's: answer it here with the span's details, or the hint where none is.
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self._tooltip_for_scene(self._graphics.mapToScene(event.pos())) or HINT
+            QToolTip.showText(event.globalPos(), text, self._graphics.viewport())
+            return True
+        return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        for section in self._sections:
-            section.wrap_title(self.width() - 40)
+        if self._views:
+            self._mark_dirty()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._mark_dirty()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
         super().closeEvent(event)
-

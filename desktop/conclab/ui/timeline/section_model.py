@@ -1,0 +1,214 @@
+"""One run's section of the timeline model: lanes and their rows, spans closed and in progress, queue, lag.
+
+A section is fed by one frame type, `LiveFrame`: the live stream's frames, a replay's frames made from
+a saved run, and a finished run (one frame holding all of it) go through the same `apply`. Lanes get
+their rows from their kinds; under asyncio the busy spans of the task lanes are copied onto a derived
+"event loop" row, as whoever runs or blocks holds the loop. Everything a view shows is computed here
+when data arrives, never while drawing. No Qt here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Mapping
+
+from conclab.model.live import LiveFrame
+from conclab.model.run import ModelRun
+from conclab.model.trace import CAUSES, STATES, LaneKind, Span, State, default_cause, state_label
+from conclab.ui.timeline.lag_series import LagSeries
+from conclab.ui.timeline.lane_rows import LaneRows
+from conclab.ui.timeline.queue_depth import QueueDepth
+from conclab.ui.timeline.span_layer import SpanLayer
+from conclab.ui.timeline.span_store import state_index
+
+_BUSY = (State.RUNNING, State.BLOCKING)  # what a task does while it holds the event loop
+_LOOP_KEY = "loop"
+LegendKey = tuple[str, str]  # (state, cause of a ready wait or "")
+_LEGEND_ORDER: dict[LegendKey, int] = {(str(s), str(c)): i for i, (s, c) in
+                                       enumerate((s, c) for s in STATES for c in CAUSES)}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+class SectionModel:
+    """One run on the timeline: its title, rows, spans, queue depth and lag samples, and a version count."""
+
+    def __init__(self, model: str, title: str, names: Mapping[int, str] | None = None, *, live: bool = True,
+                 max_rows: int = 64, kind_of: Callable[[str], LaneKind] | None = None) -> None:
+        self.model = model
+        self.title = title
+        self.names = dict(names or {})
+        self.live = live
+        self.status = "running…"  # what the title says while the section is live
+        self.run: ModelRun | None = None  # the finished run this section shows (None while live)
+        self.lanes = LaneRows(loop_lane=model == "asyncio", max_rows=max_rows)
+        self.layer = SpanLayer(len(self.lanes))
+        self.spans: list[Span] = []  # closed spans, by the id the layer's store gives them
+        self.queue = QueueDepth()
+        self.lag = LagSeries()
+        self.now: float = 0.0
+        self.version = 0
+        self._kind_of = kind_of or (lambda _name: LaneKind.WORKER)  # lanes no frame announced
+        self._present: set[LegendKey] = set()
+        self._queue_lane: str | None = None
+        self._on_loop: set[Hashable] = set()  # keys of spans in progress copied onto the event loop row
+
+    # -- feeding ------------------------------------------------------------------------------------
+    def apply(self, frame: LiveFrame) -> None:
+        """Take in one frame: new lanes, closed spans, changes of spans in progress, lag samples, now."""
+        for name, kind in frame.lanes.items():
+            self._add_lane(name, LaneKind(kind))
+        if math.isfinite(frame.now):
+            self.now = frame.now
+            self.layer.now = frame.now
+        queue_changed = self._add_spans(frame.spans) if frame.spans else False
+        if frame.opened:
+            queue_changed |= self._apply_open(frame.opened)
+        self.lag.append(frame.lag)
+        if queue_changed or self.queue.opened:
+            self._update_queue()
+        self.layer.n_rows = len(self.lanes)
+        self.version += 1
+
+    def finish(self) -> None:
+        """The run is over: nothing is in progress any more."""
+        self.live = False
+        self.version += 1
+
+    def _add_lane(self, name: str, kind: LaneKind) -> None:
+        moved = self.lanes.add(name, kind)
+        if moved is not None:
+            self.layer.remap_rows(moved)
+        if kind == LaneKind.QUEUE and self._queue_lane is None:
+            self._queue_lane = name
+
+    def _add_unknown_lanes(self, names: Iterable[str]) -> None:
+        """Give lanes no frame announced their rows before any span's row is read (rows may move)."""
+        kinds = self.lanes.kinds
+        for name in dict.fromkeys(n for n in names if n not in kinds):
+            self._add_lane(name, self._kind_of(name))
+
+    def _legend_key(self, span: Span) -> LegendKey:
+        if span.state == State.READY_WAIT:
+            return span.state, span.cause or default_cause(self.model)
+        return span.state, ""
+
+    def _add_spans(self, batch: Iterable[Span]) -> bool:
+        spans = [s if type(s) is Span else Span(*s) for s in batch]
+        self._add_unknown_lanes(s.worker for s in spans)
+        kinds = self.lanes.kinds
+        rows: list[int] = []
+        states: list[int] = []
+        t0: list[float] = []
+        t1: list[float] = []
+        ids: list[int] = []
+        loop = self.lanes.loop_row
+        queued = False
+        for span in spans:
+            self._present.add(self._legend_key(span))
+            kind = kinds[span.worker]
+            if kind == LaneKind.QUEUE:
+                self.queue.add(span)
+                queued = True
+                continue
+            sid = len(self.spans)
+            self.spans.append(span)
+            s = state_index(span.state)
+            rows.append(self.lanes.row_of(span.worker))
+            states.append(s)
+            t0.append(span.t0)
+            t1.append(span.t1)
+            ids.append(sid)
+            if loop >= 0 and kind == LaneKind.TASK and span.state in _BUSY:
+                rows.append(loop)
+                states.append(s)
+                t0.append(span.t0)
+                t1.append(span.t1)
+                ids.append(sid)
+        self.layer.store.append(rows, states, t0, t1, ids)
+        return queued
+
+    def _apply_open(self, batch: Iterable[tuple[Hashable, Span | None]]) -> bool:
+        changes = [(k, s if s is None or type(s) is Span else Span(*s)) for k, s in batch]
+        self._add_unknown_lanes(s.worker for _, s in changes if s is not None)
+        kinds, row_of, present = self.lanes.kinds, self.lanes.row_of, self._present
+        loop, on_loop, queue = self.lanes.loop_row, self._on_loop, self.queue
+        ready, default = State.READY_WAIT, default_cause(self.model)
+        table: list[tuple[Hashable, Span | None, int]] = []
+        queue_changed = False
+        for key, span in changes:
+            kind = None if span is None else kinds[span.worker]
+            if kind == LaneKind.QUEUE or queue.opened:
+                queue_changed |= queue.set_open(key, span if kind == LaneKind.QUEUE else None)
+                if kind == LaneKind.QUEUE:
+                    span = None
+            if span is None:
+                table.append((key, None, -1))
+            else:
+                state = span.state
+                present.add((state, span.cause or default) if state == ready else (state, ""))
+                table.append((key, span, row_of(span.worker)))
+            # Whoever runs or blocks on a task lane holds the event loop: its row shows them too.
+            busy = kind == LaneKind.TASK and span is not None and span.state in _BUSY
+            if loop >= 0 and (busy or key in on_loop):
+                table.append(((_LOOP_KEY, key), span if busy else None, loop))
+                if busy:
+                    on_loop.add(key)
+                else:
+                    on_loop.discard(key)
+        self.layer.opened.apply(table)
+        return queue_changed
+
+    def _update_queue(self) -> None:
+        self.queue.update(self.now)
+        if self._queue_lane is not None:
+            self.lanes.set_caption(self._queue_lane, f"queue (max {self.queue.peak})")
+
+    # -- reading ------------------------------------------------------------------------------------
+    @property
+    def queue_row(self) -> int:
+        return -1 if self._queue_lane is None else self.lanes.row_of(self._queue_lane)
+
+    def t_end(self) -> float:
+        """The last instant this section shows: its last span's end, last lag sample, or now while live."""
+        _, t_max, _ = self.layer.bounds()
+        ends = [t_max, self.queue.t_max, self.lag.t_max]
+        if self.live or self.queue.opened:
+            ends.append(self.now)
+        return max(ends)
+
+    def legend(self) -> list[tuple[str, str]]:
+        """(state, words) of every state present, a ready wait once per measured cause, in a fixed order."""
+        keys = sorted(self._present, key=lambda k: (_LEGEND_ORDER.get(k, len(_LEGEND_ORDER)), k))
+        return [(state, state_label(state, self.model, cause)) for state, cause in keys]
+
+    def span_at(self, x: float, row: int, tol: float) -> tuple[Span, bool] | None:
+        """The span at time `x` in `row` (within `tol` seconds), and whether it is still in progress."""
+        if row < 0:
+            return None
+        if row == self.queue_row:
+            return self.queue.hit(x, tol, self.now)
+        found = self.layer.store.hit(x, row, tol)
+        if found >= 0:
+            return self.spans[found], False
+        opened = self.layer.hit_open(x, row, tol)
+        return None if opened is None else (opened, True)
+
+    def task_name(self, task: int) -> str:
+        return self.names.get(task, f"task {task}")
+
+    def describe(self, span: Span, in_progress: bool) -> str:
+        """The hover text of a span: whose it is, what it was doing and why, when, and on which lane."""
+        task = self.task_name(span.task)
+        if span.step >= 0:
+            part = f"step {span.step + 1}"
+        else:
+            part = "waiting to start" if span.state in (State.QUEUED, State.READY_WAIT) else "whole task"
+        when = (f"started at {_ms(span.t0)}, still going" if in_progress
+                else f"from {_ms(span.t0)} for {_ms(span.duration)}")
+        lines = [f"{task} — {part}", state_label(span.state, self.model, span.cause), when]
+        if span.worker != task:
+            lines.append(f"lane: {span.worker}")
+        return "\n".join(lines)
