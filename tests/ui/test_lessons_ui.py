@@ -1,24 +1,36 @@
-"""Lessons in the window: the list with ticks and broken files, a lesson page that predicts, runs on the
-window's controller (qasync loop), shows verdicts with numbers, captions and the prediction's judgement,
+"""Lessons in the window: the list with progress marks that survive a restart and broken files as errors;
+a lesson page whose Run waits for the prediction, runs on the window's controller, and then shows the
+verdicts with their numbers, the prediction's result and captions; a stopped run that judges nothing;
 and "Show as code" that yields a script Python compiles."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 
+from conclab.model.lesson_result import LessonResult, Progress, lesson_result
 from conclab.model.lessons import get_lesson
+from conclab.model.run import ModelRun, RunDocument
 from conclab.ui.lessons.lesson_page_view import LessonPageView
-from conclab.ui.lessons.lessons_panel import DONE_KEY, LessonsPanel
+from conclab.ui.lessons.lessons_panel import (
+    DONE_MARK,
+    LEGEND,
+    NOT_DONE_MARK,
+    OLD_DONE_KEY,
+    PROGRESS_KEY,
+    RIGHT_MARK,
+    WRONG_MARK,
+    LessonsPanel,
+)
 from conclab.ui.plan_editor.code_dialog import CodeDialog
+from conclab.ui.shell.main_window import MainWindow
 from conclab.ui.shell.run_controller import RunController
 
 QUICK = '''
@@ -74,11 +86,6 @@ def lessons_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
 async def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -86,161 +93,157 @@ async def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def _page(qtbot, controller: RunController) -> LessonPageView:  # type: ignore[no-untyped-def]
-    page = LessonPageView(controller)
-    qtbot.addWidget(page)
-    page.resize(1100, 900)
-    page.show()
-    return page
+@pytest.fixture
+def quick_window(qtbot, qloop: qasync.QEventLoop, lessons_dir: Path, store: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """A shown main window whose lessons are the ones in `lessons_dir`."""
+    w = MainWindow(store, lessons_folder=lessons_dir)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    yield w
+    if w.controller.running:
+        w.controller.stop()
+        qloop.run_until_complete(w.controller.wait())
+    w.editor.mark_saved()
+    w.close()
+    qloop.run_until_complete(asyncio.sleep(0.05))
 
 
-def _teardown(page: LessonPageView, controller: RunController) -> None:
-    page.timeline.close()
-    page.close()
-    controller.shutdown()
+def _open(qtbot, window: MainWindow, lesson_id: str) -> LessonPageView:  # type: ignore[no-untyped-def]
+    """Show the lessons and click the lesson's row, as a user does."""
+    window.lessons.toggleViewAction().trigger()
+    panel = window.lessons.panel
+    item = panel.item_for(lesson_id)
+    assert item is not None
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualItemRect(item).center())
+    return window.lessons.page
 
 
-def test_panel_lists_lessons_ticks_and_broken_files(qtbot, lessons_dir: Path, store: QSettings) -> None:  # type: ignore[no-untyped-def]
+def _quick_result(lessons_dir: Path, chosen: int | None) -> LessonResult:
+    """The quick lesson judged against made-up numbers (asyncio faster than sequential)."""
+    def run(model: str, wall: float) -> ModelRun:
+        return ModelRun(model, 1, {"wall_s": wall}, [], [])
+
+    lesson = get_lesson("quick-wait", lessons_dir)
+    doc = RunDocument(lesson.plan_text, {"cpus": 2}, {}, [run("sequential", 0.55), run("asyncio", 0.35),
+                                                           run("threads", 0.2)])
+    return lesson_result(lesson, doc, chosen)
+
+
+def test_panel_lists_lessons_marks_progress_and_broken_files(qtbot, lessons_dir: Path, store: QSettings) -> None:  # type: ignore[no-untyped-def]
     panel = LessonsPanel(store, lessons_dir)
     qtbot.addWidget(panel)
     assert [les.id for les in panel.lessons()] == ["quick-wait"]
     texts = panel.item_texts()
-    assert texts[0].endswith("1. Quick waits") and not texts[0].startswith("✓")
+    assert texts[0] == f"{NOT_DONE_MARK} 1. Quick waits"
     broken = [t for t in texts if t.startswith("⚠")]
     assert len(broken) == 2 and any("02-broken.toml" in t for t in broken)
-    assert "03-no-claims.toml" in panel.summary.text() and "claims" in panel.summary.text()
+    summary = panel.summary.text()
+    assert summary.startswith("0 of 1 lessons done.") and LEGEND in summary
+    assert "03-no-claims.toml" in summary and "claims" in summary
     chosen: list[str] = []
     panel.lesson_chosen.connect(lambda les: chosen.append(les.id))
     assert panel.select("quick-wait") and chosen == ["quick-wait"]
     assert not panel.select("nope")
-    panel.mark_done("quick-wait")
-    assert panel.item_texts()[0].startswith("✓")
-    assert store.value(DONE_KEY) == ["quick-wait"] or store.value(DONE_KEY) == "quick-wait"
-    again = LessonsPanel(store, lessons_dir)
+    panel.mark_done(_quick_result(lessons_dir, 1))  # predicted "sequential": wrong
+    assert panel.item_texts()[0].startswith(WRONG_MARK)
+    panel.mark_done(_quick_result(lessons_dir, 0))
+    assert panel.item_texts()[0].startswith(RIGHT_MARK)
+    assert panel.summary.text().startswith("1 of 1 lessons done; last predictions: 1 right.")
+    assert panel.progress("quick-wait") == Progress(True, "right", 1, 2)
+    panel.mark_done(_quick_result(lessons_dir, None))
+    assert panel.item_texts()[0].startswith(DONE_MARK) and "skipped" in panel.list.item(0).toolTip()
+    again = LessonsPanel(QSettings(store.fileName(), QSettings.Format.IniFormat), lessons_dir)
     qtbot.addWidget(again)
-    assert again.is_done("quick-wait") and again.item_texts()[0].startswith("✓")
+    assert again.progress("quick-wait") == Progress(True, "skipped", 1, 3)
+    assert again.item_texts()[0].startswith(DONE_MARK)
 
 
-def test_foreign_settings_value_counts_as_nothing_done(qtbot, lessons_dir: Path, store: QSettings) -> None:  # type: ignore[no-untyped-def]
-    store.setValue(DONE_KEY, 42)
+def test_old_ticks_count_as_done_and_foreign_values_as_nothing(qtbot, lessons_dir: Path, store: QSettings) -> None:  # type: ignore[no-untyped-def]
+    store.setValue(OLD_DONE_KEY, ["quick-wait"])
     panel = LessonsPanel(store, lessons_dir)
     qtbot.addWidget(panel)
-    assert panel.done_ids() == set()
+    assert panel.is_done("quick-wait") and panel.item_texts()[0].startswith(DONE_MARK)
+    for value in (42, "not json", '{"quick-wait": {"done": "yes"}}'):
+        other = QSettings(str(lessons_dir / f"foreign-{len(str(value))}.ini"), QSettings.Format.IniFormat)
+        other.setValue(PROGRESS_KEY, value)
+        other.setValue(OLD_DONE_KEY, 42)
+        foreign = LessonsPanel(other, lessons_dir)
+        qtbot.addWidget(foreign)
+        assert foreign.done_ids() == set() and foreign.item_texts()[0].startswith(NOT_DONE_MARK)
 
 
-def test_prediction_gates_run_then_verdicts_captions_and_judgement(  # type: ignore[no-untyped-def]
-    qtbot, qloop: qasync.QEventLoop, lessons_dir: Path
+def test_prediction_gates_run_then_verdicts_judgement_and_captions(  # type: ignore[no-untyped-def]
+    qtbot, qloop: qasync.QEventLoop, quick_window: MainWindow
 ) -> None:
-    lesson = get_lesson("quick-wait", lessons_dir)
-    controller = RunController()
-    completed: list[str] = []
-
     async def scenario() -> None:
-        page = _page(qtbot, controller)
-        page.lesson_completed.connect(completed.append)
-        try:
-            assert page.set_lesson(lesson)
-            assert "short" in page.intro.toPlainText() and "**" not in page.intro.toPlainText()
-            assert not page.run_button.isEnabled() and not page.run()
-            assert not page.switch_ms.isVisible()
-            page.choose_prediction(0)
-            assert page.run_button.isEnabled()
-            page.run_button.click()
-            assert page.running and page.stop_button.isEnabled()
-            await _until(lambda: not page.running)
-            await _until(page.run_button.isEnabled, timeout=5)
-            assert not page.stop_button.isEnabled()
-        finally:
-            _teardown(page, controller)
-        assert [r.model for r in page.runs()] == ["sequential", "asyncio", "threads"]
-        assert page.runs()[2].workers == 3
-        assert page.timeline.section_count() == 3
-        assert page.metrics.table.columnCount() == 3
-        lines = page.verdict_texts()
-        assert len(lines) == 3  # the hidden claim only decides the prediction
-        seq, aio = (r.metrics["wall_s"] for r in page.runs()[:2])
-        assert lines[0] == f"✓ asyncio took {aio:.2f} s, sequential {seq:.2f} s."
-        assert lines[1].startswith("✗ Sequential finished in ") and f"{seq:.3f}" in lines[1]
-        assert lines[2].startswith("– not applicable here: ") and "4096" in lines[2]
-        assert page.judgement_text() == "✓ Your prediction was right: “asyncio”."
-        captions = page.caption_texts()
-        assert any(c.startswith("asyncio: loop blocked") and "logger" in c for c in captions)
-        assert any("cores" in c for c in captions)
-        assert completed == ["quick-wait"]
+        page = _open(qtbot, quick_window, "quick-wait")
+        assert page.question.isVisible() and "short" in page.question.text()
+        assert not page.run_button.isEnabled() and not page.switch_ms.isVisible()
+        assert page.status.text() == "Answer the prediction (or skip it), then run."
+        qtbot.mouseClick(page.prediction.button(1), Qt.MouseButton.LeftButton)  # "sequential": wrong
+        assert page.run_button.isEnabled()
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+        assert page.running and page.stop_button.isEnabled() and not page.prediction.button(0).isEnabled()
+        await _until(lambda: not page.running)
+        await _until(page.run_button.isEnabled, timeout=5)
+        assert not page.stop_button.isEnabled()
 
     qloop.run_until_complete(scenario())
+    page = quick_window.lessons.page
+    assert [r.name for r in page.runs()] == ["sequential", "asyncio", "threads"] and page.runs()[2].workers == 3
+    assert page.timeline.section_count() == 3 and page.metrics.table.columnCount() == 3
+    seq, aio = (r.metrics["wall_s"] for r in page.runs()[:2])
+    lines = page.verdict_texts()
+    assert len(lines) == 3  # the hidden claim only decides the prediction
+    assert lines[0].startswith(f"✓ asyncio took {aio:.2f} s, sequential {seq:.2f} s. — checked: ")
+    assert lines[1].startswith("✗ Sequential finished in ") and f"{seq:.3f}" in lines[1]
+    assert lines[2].startswith("– not applicable here: ") and "4096" in lines[2]
+    assert page.prediction_text().startswith("✗ You said “sequential”") and page.prediction_text().endswith(
+        "— so: “asyncio”.")
+    assert page.results.status.text() == "Done: 1 of 2 applicable claims held on this machine."
+    captions = page.caption_texts()
+    assert any(c.startswith("asyncio: loop blocked") and "logger" in c for c in captions)
+    assert quick_window.lessons.panel.item_texts()[0].startswith(WRONG_MARK)
 
 
-def test_wrong_prediction_and_skip(qtbot, qloop: qasync.QEventLoop, lessons_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    lesson = get_lesson("quick-wait", lessons_dir)
-    controller = RunController()
-
+def test_skipped_prediction_says_what_was_measured(  # type: ignore[no-untyped-def]
+    qtbot, qloop: qasync.QEventLoop, quick_window: MainWindow
+) -> None:
     async def scenario() -> None:
-        page = _page(qtbot, controller)
-        try:
-            page.set_lesson(lesson)
-            page.choose_prediction(1)
-            assert page.run()
-            await _until(lambda: not page.running)
-            assert page.judgement_text().startswith("✗ Your prediction was “sequential”")
-            page.set_lesson(lesson)
-            assert not page.run_button.isEnabled()
-            page.skip_prediction()
-            assert page.chosen() is None and page.run()
-            await _until(lambda: not page.running)
-            assert page.judgement_text() == "You skipped the prediction. The measurement says: “asyncio”."
-        finally:
-            _teardown(page, controller)
+        page = _open(qtbot, quick_window, "quick-wait")
+        qtbot.mouseClick(page.prediction.skip_button, Qt.MouseButton.LeftButton)
+        assert page.chosen() is None and page.run_button.isEnabled()
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+        await _until(lambda: not page.running)
 
     qloop.run_until_complete(scenario())
+    page = quick_window.lessons.page
+    assert page.prediction_text().startswith("You skipped the prediction. Measured: ")
+    assert quick_window.lessons.panel.item_texts()[0].startswith(DONE_MARK)
 
 
-def test_gil_lesson_offers_a_switch_interval_that_the_run_uses(qtbot, qloop: qasync.QEventLoop) -> None:  # type: ignore[no-untyped-def]
-    lesson = get_lesson("gil-handoff")
-    controller = RunController()
-    before = sys.getswitchinterval()
-
+def test_a_stopped_run_shows_what_was_measured_and_judges_nothing(  # type: ignore[no-untyped-def]
+    qtbot, qloop: qasync.QEventLoop, quick_window: MainWindow
+) -> None:
     async def scenario() -> None:
-        page = _page(qtbot, controller)
-        try:
-            page.set_lesson(lesson)
-            assert page.switch_ms.isVisible() and page.switch_ms.value() == pytest.approx(5.0)
-            page.switch_ms.setValue(2.0)
-            page.skip_prediction()
-            assert page.run()
-            assert sys.getswitchinterval() == pytest.approx(0.002)
-            await _until(lambda: not page.running)
-        finally:
-            _teardown(page, controller)
-            sys.setswitchinterval(before)
-        lines = page.verdict_texts()
-        assert len(lines) == 3 and all(line[0] in "✓✗–" for line in lines)
-        assert any(line.startswith("✓ The threads spent") for line in lines)
+        page = _open(qtbot, quick_window, "quick-wait")
+        qtbot.mouseClick(page.prediction.button(0), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+        await _until(lambda: page.timeline.section_count() >= 1)  # the first run is being measured
+        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+        await _until(lambda: not page.running, timeout=10)
 
     qloop.run_until_complete(scenario())
-
-
-def test_stop_leaves_the_lesson_unfinished(qtbot, qloop: qasync.QEventLoop, lessons_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    lesson = get_lesson("quick-wait", lessons_dir)
-    controller = RunController()
-    completed: list[str] = []
-
-    async def scenario() -> None:
-        page = _page(qtbot, controller)
-        page.lesson_completed.connect(completed.append)
-        try:
-            page.set_lesson(lesson)
-            page.skip_prediction()
-            assert page.run()
-            await _until(lambda: bool(page.timeline.section_count()))
-            page.stop_button.click()
-            await _until(lambda: not page.running, timeout=10)
-        finally:
-            _teardown(page, controller)
-        assert completed == [] and page.status.text().startswith("Stopped")
-        assert len(page.runs()) < 3
-
-    qloop.run_until_complete(scenario())
+    page = quick_window.lessons.page
+    result = page.result()
+    assert result is not None and not result.complete and page.status.text().startswith("Stopped")
+    assert len(page.runs()) < 3 and page.timeline.section_count() == len(page.runs())
+    assert page.results.status.text().startswith("Stopped: the claims above use only what was measured")
+    assert page.prediction_text() == ("You said “asyncio”. Your prediction is not judged: the run was stopped "
+                                      "before every run finished.")
+    assert page.verdict_texts() == result.lines() and page.explanation_text() == ""
+    assert not quick_window.lessons.panel.is_done("quick-wait")
 
 
 def test_code_dialog_shows_a_script_that_compiles_and_copies(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -262,7 +265,9 @@ def test_code_dialog_shows_a_script_that_compiles_and_copies(qtbot, tmp_path: Pa
 
 def test_page_show_as_code_uses_the_lesson_plan(qtbot, lessons_dir: Path) -> None:  # type: ignore[no-untyped-def]
     controller = RunController()
-    page = _page(qtbot, controller)
+    page = LessonPageView(controller)
+    qtbot.addWidget(page)
+    page.show()
     try:
         assert page.show_code() is None
         page.set_lesson(get_lesson("quick-wait", lessons_dir))
@@ -274,14 +279,14 @@ def test_page_show_as_code_uses_the_lesson_plan(qtbot, lessons_dir: Path) -> Non
         assert "2x wait: sleep 200ms" in dialog.text()
         dialog.close()
     finally:
-        _teardown(page, controller)
+        page.timeline.close()
+        page.close()
+        controller.shutdown()
 
 
 def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[no-untyped-def]
     qtbot, qloop: qasync.QEventLoop, lessons_dir: Path, store: QSettings
 ) -> None:
-    from conclab.ui.shell.main_window import MainWindow
-
     window = MainWindow(store, lessons_folder=lessons_dir)
     qtbot.addWidget(window)
     window.show()
@@ -306,13 +311,14 @@ def test_install_lessons_adds_menu_and_dock_to_the_main_window(  # type: ignore[
 
         async def run_lesson() -> None:
             dock.page.skip_prediction()
-            assert dock.page.run()
+            await _until(lambda: dock.page.run_button.isEnabled(), timeout=10)
+            qtbot.mouseClick(dock.page.run_button, Qt.MouseButton.LeftButton)
             assert window.controller.running and not window.controls.run_button.isEnabled()
             await _until(lambda: not dock.page.running)
             await window.controller.wait()
 
         qloop.run_until_complete(run_lesson())
-        assert dock.panel.is_done("quick-wait") and dock.panel.item_texts()[0].startswith("✓")
+        assert dock.panel.is_done("quick-wait") and dock.panel.item_texts()[0].startswith(DONE_MARK)
         exporter = dock.menu.export_page()
         assert exporter is not None and exporter.format() == "page"
         page_png = lessons_dir / "page.png"

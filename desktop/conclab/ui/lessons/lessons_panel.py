@@ -1,42 +1,64 @@
-"""The lessons panel (every guided comparison with a tick once it has been run, and broken files as
-errors) and the prediction panel a lesson page asks before its run."""
+"""The lessons panel: every guided comparison in order with a mark for what the user has done with it
+(✓ done, ● predicted right, ○ predicted wrong), a summary line, and broken lesson files as errors.
+
+Progress is kept in the settings store as `conclab.model.lesson_result.progress_json` text, so it
+survives restarting the app; ticks stored by older versions (a list of done ids) still count as done.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QGroupBox,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QRadioButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from conclab.model.claims import Verdict
-from conclab.model.lessons import Lesson, LessonError, Prediction, load_lessons
+from conclab.model.lesson_result import LessonResult, Progress, progress_after, progress_json, read_progress
+from conclab.model.lessons import Lesson, LessonError, load_lessons
 from conclab.model.resources import ResourcesMissingError
 
-DONE_KEY = "lessons/done"
-TICK = "✓"
+PROGRESS_KEY = "lessons/progress"
+OLD_DONE_KEY = "lessons/done"
+DONE_MARK, RIGHT_MARK, WRONG_MARK, NOT_DONE_MARK = "✓", "●", "○", "  "
+LEGEND = f"{DONE_MARK} done · {RIGHT_MARK} predicted right · {WRONG_MARK} predicted wrong"
 ERROR_HEX = "#D55E00"
+MIN_WIDTH = 180
 _LESSON_ROLE = Qt.ItemDataRole.UserRole
 
 
-def read_done(store: QSettings) -> set[str]:
-    """The ids of lessons already run, read defensively (a foreign value counts as none)."""
-    value = store.value(DONE_KEY, [])
+def _old_done(store: QSettings) -> set[str]:
+    value = store.value(OLD_DONE_KEY, [])
     if isinstance(value, str):
         value = [value] if value else []
     if not isinstance(value, list | tuple):
         return set()
     return {v for v in value if isinstance(v, str) and v}
+
+
+def read_stored_progress(store: QSettings) -> dict[str, Progress]:
+    """Progress by lesson id as stored; anything malformed counts as no progress."""
+    progress = read_progress(store.value(PROGRESS_KEY, ""))
+    for lesson_id in _old_done(store):
+        progress.setdefault(lesson_id, Progress(done=True))
+    return progress
+
+
+def progress_mark(progress: Progress | None) -> str:
+    """A lesson's mark in the list: its last prediction's outcome once done, else whether it is done."""
+    if progress is None or not progress.done:
+        return NOT_DONE_MARK
+    return {"right": RIGHT_MARK, "wrong": WRONG_MARK}.get(progress.prediction, DONE_MARK)
+
+
+def progress_words(progress: Progress | None) -> str:
+    """A lesson's progress in words, for its tooltip."""
+    if progress is None or not progress.done:
+        return "not done yet"
+    runs = "once" if progress.runs == 1 else f"{progress.runs} times"
+    last = {"right": "your last prediction was right", "wrong": "your last prediction was wrong",
+            "skipped": "you skipped the last prediction",
+            "undecided": "the last run did not decide the prediction"}.get(progress.prediction, "")
+    return f"done (run to the end {runs}" + (f"; {last}" if last else "") + ")"
 
 
 class LessonsPanel(QWidget):
@@ -52,16 +74,21 @@ class LessonsPanel(QWidget):
         self._errors: list[LessonError] = []
         self._problem = ""
         self._rebuilding = False
-        self._done = read_done(store)
+        self._progress = read_stored_progress(store)
         self.list = QListWidget(self)
         self.list.setAccessibleName("Lessons")
         self.list.setToolTip("Guided comparisons: pick one to read, predict, run and check its claims")
+        self.list.setWordWrap(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.summary = QLabel("", self)
         self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Lessons progress")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
+        self.setMinimumWidth(MIN_WIDTH)
         self.setAccessibleName("Lessons panel")
         self.list.currentItemChanged.connect(self._on_current_item_changed)
         self.reload()
@@ -81,49 +108,83 @@ class LessonsPanel(QWidget):
     def errors(self) -> list[LessonError]:
         return list(self._errors)
 
+    # -- progress ---------------------------------------------------------------------------------
+    def progress(self, lesson_id: str) -> Progress | None:
+        return self._progress.get(lesson_id)
+
     def done_ids(self) -> set[str]:
-        return set(self._done)
+        return {k for k, p in self._progress.items() if p.done}
 
     def is_done(self, lesson_id: str) -> bool:
-        return lesson_id in self._done
+        return lesson_id in self.done_ids()
 
-    def mark_done(self, lesson_id: str) -> None:
-        """Tick a lesson and remember it in the settings."""
-        if lesson_id in self._done:
+    def record(self, result: LessonResult) -> None:
+        """Fold a run's result into the lesson's progress (a stopped run changes nothing) and store it."""
+        lesson_id = result.lesson.id
+        self._save(lesson_id, progress_after(self._progress.get(lesson_id), result))
+
+    def mark_done(self, completed: LessonResult | str) -> None:
+        """A lesson run to the end: given its result, the prediction's outcome is recorded too; given only
+        its id, it is marked done."""
+        if isinstance(completed, LessonResult):
+            self.record(completed)
             return
-        self._done.add(lesson_id)
-        self._store.setValue(DONE_KEY, sorted(self._done))
+        before = self._progress.get(completed) or Progress()
+        self._save(completed, Progress(True, before.prediction, before.right, before.runs + 1))
+
+    def _save(self, lesson_id: str, progress: Progress) -> None:
+        if self._progress.get(lesson_id) == progress:
+            return
+        self._progress[lesson_id] = progress
+        self._store.setValue(PROGRESS_KEY, progress_json(self._progress))
         self._store.sync()
         self._rebuild()
 
+    # -- the list ---------------------------------------------------------------------------------
     def item_texts(self) -> list[str]:
         """The rows as shown, top to bottom (lessons, then broken files)."""
         return [self.list.item(i).text() for i in range(self.list.count())]
 
+    def item_for(self, lesson_id: str) -> QListWidgetItem | None:
+        """The row of a lesson (what a user clicks)."""
+        for i in range(self.list.count()):
+            lesson = self.list.item(i).data(_LESSON_ROLE)
+            if isinstance(lesson, Lesson) and lesson.id == lesson_id:
+                return self.list.item(i)
+        return None
+
     def select(self, lesson_id: str) -> bool:
         """Select a lesson's row and emit `lesson_chosen`; False when there is no such lesson."""
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            lesson = item.data(_LESSON_ROLE)
-            if isinstance(lesson, Lesson) and lesson.id == lesson_id:
-                if self.list.currentItem() is item:
-                    self.lesson_chosen.emit(lesson)
-                else:
-                    self.list.setCurrentItem(item)
-                return True
-        return False
+        item = self.item_for(lesson_id)
+        if item is None:
+            return False
+        if self.list.currentItem() is item:
+            self.lesson_chosen.emit(item.data(_LESSON_ROLE))
+        else:
+            self.list.setCurrentItem(item)
+        return True
+
+    def summary_text(self) -> str:
+        done = [self._progress[les.id] for les in self._lessons
+                if les.id in self._progress and self._progress[les.id].done]
+        text = f"{len(done)} of {len(self._lessons)} lessons done"
+        outcomes = [p.prediction for p in done]
+        counts = [f"{outcomes.count(o)} {o}" for o in ("right", "wrong", "skipped") if outcomes.count(o)]
+        if counts:
+            text += f"; last predictions: {', '.join(counts)}"
+        return f"{text}.\n{LEGEND}"
 
     def _rebuild(self) -> None:
         current = self.list.currentItem()
-        current_id = current.data(_LESSON_ROLE).id if current and current.data(_LESSON_ROLE) else None
+        current_lesson = current.data(_LESSON_ROLE) if current is not None else None
+        current_id = current_lesson.id if isinstance(current_lesson, Lesson) else None
         self._rebuilding = True
         self.list.clear()
         for n, lesson in enumerate(self._lessons, 1):
-            tick = TICK if lesson.id in self._done else "  "
-            item = QListWidgetItem(f"{tick} {n}. {lesson.title}")
+            progress = self._progress.get(lesson.id)
+            item = QListWidgetItem(f"{progress_mark(progress)} {n}. {lesson.title}")
             item.setData(_LESSON_ROLE, lesson)
-            item.setToolTip(f"{lesson.id}: runs “{lesson.plan_text}” under {', '.join(lesson.models)}"
-                            + (" — done" if lesson.id in self._done else ""))
+            item.setToolTip(f"{lesson.title} — {progress_words(progress)}")
             self.list.addItem(item)
             if lesson.id == current_id:
                 self.list.setCurrentItem(item)
@@ -134,100 +195,14 @@ class LessonsPanel(QWidget):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.list.addItem(item)
         self._rebuilding = False
-        done = sum(1 for les in self._lessons if les.id in self._done)
-        parts = [f"{done} of {len(self._lessons)} lessons done"]
+        parts = [self.summary_text()]
         if self._errors:
-            parts.append(f"{len(self._errors)} broken lesson file(s): "
-                         + "; ".join(str(e) for e in self._errors))
+            parts.append(f"{len(self._errors)} broken lesson file(s): " + "; ".join(str(e) for e in self._errors))
         if self._problem:
             parts.append(self._problem)
-        self.summary.setText(". ".join(parts))
+        self.summary.setText("\n".join(parts))
 
     def _on_current_item_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
         lesson = item.data(_LESSON_ROLE) if item is not None else None
         if isinstance(lesson, Lesson) and not self._rebuilding:
             self.lesson_chosen.emit(lesson)
-
-
-def judgement(prediction: Prediction | None, chosen: int | None, verdicts: Sequence[Verdict]) -> str:
-    """Whether the prediction was right, in a sentence (chosen None: the user skipped it)."""
-    if prediction is None:
-        return ""
-    right = prediction.judge(verdicts)
-    if right is None:
-        return "This run did not decide the prediction (its deciding claim did not apply or was not measured)."
-    answer = prediction.choices[right].text
-    if chosen is None:
-        return f"You skipped the prediction. The measurement says: “{answer}”."
-    if chosen == right:
-        return f"✓ Your prediction was right: “{answer}”."
-    return f"✗ Your prediction was “{prediction.choices[chosen].text}”; the measurement says: “{answer}”."
-
-
-class PredictionPanel(QGroupBox):
-    """The question and its choices as radio buttons, with a "skip prediction" link; hidden when none."""
-
-    answered = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Predict first", parent)
-        self.question = QLabel("", self)
-        self.question.setWordWrap(True)
-        self.choices = QButtonGroup(self)
-        self.skip_link = QLabel('<a href="skip">skip prediction</a>', self)
-        self.skip_link.setToolTip("Run without predicting")
-        self._choice_box = QVBoxLayout()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.question)
-        layout.addLayout(self._choice_box)
-        layout.addWidget(self.skip_link)
-        self._answered = False
-        self.choices.idClicked.connect(self._on_choice_clicked)
-        self.skip_link.linkActivated.connect(lambda _href: self.skip())
-
-    def set_prediction(self, prediction: Prediction | None) -> None:
-        for button in self.choices.buttons():
-            self.choices.removeButton(button)
-            button.deleteLater()
-        self.setVisible(prediction is not None)
-        self._answered = prediction is None
-        if prediction is None:
-            return
-        self.question.setText(prediction.question)
-        for i, choice in enumerate(prediction.choices):
-            radio = QRadioButton(choice.text, self)
-            self.choices.addButton(radio, i)
-            self._choice_box.addWidget(radio)
-
-    @property
-    def is_answered(self) -> bool:
-        """True once a choice was made or the prediction skipped (or when there is none)."""
-        return self._answered
-
-    def choose(self, index: int) -> None:
-        button = self.choices.button(index)
-        if button is not None:
-            button.setChecked(True)
-            self._on_choice_clicked(index)
-
-    def skip(self) -> None:
-        self.choices.setExclusive(False)
-        for button in self.choices.buttons():
-            button.setChecked(False)
-        self.choices.setExclusive(True)
-        self._answered = True
-        self.answered.emit()
-
-    def chosen(self) -> int | None:
-        """The chosen answer, or None when skipped or not answered yet."""
-        index = self.choices.checkedId()
-        return None if index < 0 else index
-
-    def set_locked(self, locked: bool) -> None:
-        for button in self.choices.buttons():
-            button.setEnabled(not locked)
-        self.skip_link.setEnabled(not locked)
-
-    def _on_choice_clicked(self, _index: int) -> None:
-        self._answered = True
-        self.answered.emit()
