@@ -122,6 +122,10 @@ def test_the_page_holds_every_run_lane_lag_sample_and_metric_row() -> None:
     for label in ("asyncio", "threads", "processes", "event loop", "fetch", "crunch", "logger", "offload 1",
                   "queue (max 1)", "thread 1", "thread 2", "process 1", "process 2", "loop lag"):
         assert label in texts, label
+    for words in ("ready — waiting for the event loop", "ready — waiting for the GIL",
+                  "lag — how late the main loop ran", "frozen — loop late by more than 100 ms",
+                  "blocking the event loop — waiting, but nothing else can run"):
+        assert words in texts, words  # the legend says what the window's legend says
     curves = [i for i in picture.items if isinstance(i, Polyline)]
     assert [len(c.points) for c in curves] == [len(r.lag) for r in doc.runs]  # every sample of every lag chart
     for label, cells in metrics_table(doc.runs).rows:
@@ -226,6 +230,7 @@ def test_odd_documents_are_drawn_without_a_crash(tmp_path: Path) -> None:
         Span(0, 0, "thread 1", "running", 0.3, 0.1),  # ends before it starts
         Span(0, 1, "thread 1", "teleporting", 0.0, 0.2),  # a state no palette knows
         Span(0, 2, "thread 1", "running", 0.0, 0.0),
+        Span(0, 3, "W" * 64 + " 999", "io_wait", 0.0, 0.1),  # the longest name a plan allows, numbered
     ], [])
     still = ModelRun("sequential", 1, {}, [], [], [])
     for doc in (RunDocument("x", {}, {}, [odd]), RunDocument("x", {}, {}, [still, odd])):

@@ -7,6 +7,7 @@ say, which value is best). Column titles wrap; nothing scrolls or is cut.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ def _cell(text: str, style: Style, x: float, top: float, room: float, measure: M
     if measure.width(text, style) <= room:
         return [style.text(x, top, text)]
     # A value wider than its column (many runs side by side) goes smaller rather than over its neighbour.
-    smaller = Style(max(8.0, style.size * room / measure.width(text, style)), style.color, style.bold)
+    smaller = Style(max(6.0, math.floor(style.size * room / measure.width(text, style))), style.color, style.bold)
     return [smaller.text(x, top + (style.line_height - smaller.line_height) / 2, text)]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from conclab.model.run import ModelRun, python_label
-from conclab.model.trace import LOOP_LANE, STATES, Cause, State, state_label
+from conclab.model.trace import CAUSES, LOOP_LANE, STATES, State, default_cause, state_label
 from conclab.ui.exports.picture import Circle, Item, Line, Polygon, Polyline, Rects, Text, shift
 from conclab.ui.exports.text_layout import Measure, Style
 from conclab.ui.exports.timeline_lanes import Lanes, Scale, lanes_for, queue_depth, run_end, span_boxes
@@ -70,16 +70,17 @@ def tick_text(value: float, step: float) -> str:
 
 
 def _legend(run: ModelRun, freezes: bool) -> list[tuple[str, str]]:
-    """(colour, words) of each state the run shows, in the states' order, and of freezes if any."""
-    present = {s.state for s in run.spans}
-    causes = {s.cause for s in run.spans if s.state == State.READY_WAIT and s.cause}
-    entries = []
-    for state in STATES:
-        if state in present:
-            cause = next(iter(causes)) if state == State.READY_WAIT and len(causes) == 1 else Cause.NONE
-            entries.append((STATE_HEX.get(state, UNKNOWN_HEX), state_label(state, run.model, cause)))
+    """(colour, words) of each state the run shows — a ready wait once per measured cause — in the states'
+    order, as the window's legend says them; then freezes and the lag curve (a colour of "" marks a line)."""
+    keys = {(s.state, s.cause or default_cause(run.model) if s.state == State.READY_WAIT else "") for s in run.spans}
+    order = [(str(state), str(cause) if state == State.READY_WAIT else "") for state in STATES for cause in CAUSES]
+    entries = [(STATE_HEX.get(state, UNKNOWN_HEX), state_label(state, run.model, cause))
+               for state, cause in dict.fromkeys(order) if (state, cause) in keys]
+    entries += [(UNKNOWN_HEX, state) for state in sorted({s for s, _c in keys} - set(STATES))]
     if freezes:
         entries.append((FREEZE_HEX, f"frozen — loop late by more than {FREEZE_THRESHOLD_MS:.0f} ms"))
+    if run.lag:
+        entries.append(("", "lag — how late the main loop ran"))
     return entries
 
 
@@ -92,8 +93,10 @@ def _heading(title: str, legend: list[tuple[str, str]], width: float, measure: M
         need = 16 + measure.width(words, LEGEND)
         if x + need > width and x > 0:
             x, y = 0.0, y + line_h
-        box = (x, y + (line_h - 10) / 2, 10.0, 10.0)
-        items.append(Rects(colour, (box,), group="legend"))
+        if colour:
+            items.append(Rects(colour, ((x, y + (line_h - 10) / 2, 10.0, 10.0),), group="legend"))
+        else:
+            items.append(Line(x, y + line_h / 2, x + 11, y + line_h / 2, LAG_HEX, 2.0))
         items.append(LEGEND.text(x + 15, y + (line_h - LEGEND.line_height) / 2, words))
         x += need + 14
     return items, y + line_h
@@ -103,7 +106,8 @@ def _grid(scale: Scale, ticks: Sequence[float], top: float, bottom: float) -> li
     return [Line(scale.x(t), top, scale.x(t), bottom, GRID_HEX) for t in ticks]
 
 
-def _lanes_items(run: ModelRun, lanes: Lanes, scale: Scale, top: float, ticks: Sequence[float]) -> list[Item]:
+def _lanes_items(run: ModelRun, lanes: Lanes, scale: Scale, top: float, ticks: Sequence[float],
+                 measure: Measure) -> list[Item]:
     items: list[Item] = []
     stripes = tuple((scale.left, top + r * ROW_PX, scale.width, ROW_PX) for r in range(1, len(lanes), 2))
     if stripes:
@@ -113,7 +117,8 @@ def _lanes_items(run: ModelRun, lanes: Lanes, scale: Scale, top: float, ticks: S
     for r, label in enumerate(lanes.labels):
         if r == lanes.queue_row:
             label = _queue_label(run, lanes)
-        items.append(LABEL.text(scale.left - 8, top + r * ROW_PX + (ROW_PX - LABEL.line_height) / 2, label, "end"))
+        style = _fitting(label, LABEL, scale.left - 12, measure)
+        items.append(style.text(scale.left - 8, top + r * ROW_PX + (ROW_PX - style.line_height) / 2, label, "end"))
     items += _queue_items(run, lanes, scale, top)
     boxes = span_boxes(run, lanes, scale, top, ROW_PX, ROW_PAD)
     for state in sorted(boxes):
@@ -121,6 +126,14 @@ def _lanes_items(run: ModelRun, lanes: Lanes, scale: Scale, top: float, ticks: S
         items.append(Rects(STATE_HEX.get(name, UNKNOWN_HEX), tuple(boxes[state]), group=f"spans {name}"))
     items.append(Line(scale.left - 0.5, top, scale.left - 0.5, bottom, AXIS_HEX))
     return items
+
+
+def _fitting(text: str, style: Style, room: float, measure: Measure) -> Style:
+    """`style`, or a smaller size of it when `text` would not fit in `room` (a label is never cut)."""
+    width = measure.width(text, style)
+    if width <= room:
+        return style
+    return Style(max(6.0, math.floor(style.size * room / width)), style.color, style.bold, style.mono)
 
 
 def _queue_label(run: ModelRun, lanes: Lanes) -> str:
@@ -160,7 +173,7 @@ def _decimated(t: np.ndarray, late: np.ndarray, scale: Scale) -> np.ndarray:
     return np.unique(np.concatenate(keep))
 
 
-def _lag_items(run: ModelRun, scale: Scale, top: float, ticks: Sequence[float]) -> list[Item]:
+def _lag_items(run: ModelRun, scale: Scale, top: float, ticks: Sequence[float], measure: Measure) -> list[Item]:
     bottom = top + LAG_PX
     lag = np.asarray(sorted(run.lag), dtype=np.float64).reshape(-1, 2)
     t, late = lag[:, 0], lag[:, 1] * 1000.0
@@ -188,7 +201,7 @@ def _lag_items(run: ModelRun, scale: Scale, top: float, ticks: Sequence[float]) 
     while n * step <= top_ms * (1 + 1e-9):
         items.append(TICK.text(scale.left - 6, y(n * step) - TICK.line_height / 2, tick_text(n * step, step), "end"))
         n += 1
-    width = max(len(tick_text(k * step, step)) for k in range(n)) * TICK.size * 0.64
+    width = max(measure.width(tick_text(k * step, step), TICK) for k in range(n))
     mid = top + LAG_PX / 2 - LABEL.line_height
     items.append(LABEL.text(scale.left - 14 - width, mid, "loop lag", "end"))
     items.append(LABEL.text(scale.left - 14 - width, mid + LABEL.line_height, "(ms)", "end"))
@@ -252,9 +265,9 @@ def timeline(runs: Sequence[ModelRun], width: float, measure: Measure,
                                 measure)
         items += [shift(i, 0.0, y) for i in head]
         lanes_top = y + head_h + 6
-        items += _lanes_items(run, lanes, scale, lanes_top, ticks)
+        items += _lanes_items(run, lanes, scale, lanes_top, ticks, measure)
         lag_top = lanes_top + max(len(lanes), 1) * ROW_PX + 10
-        items += _lag_items(run, scale, lag_top, ticks)
+        items += _lag_items(run, scale, lag_top, ticks, measure)
         items += _axis_items(scale, lag_top + LAG_PX, ticks, step, unit, unit_name)
         items += _marker_items([m for m in markers if m.section == index], lanes, scale, lanes_top, lag_top)
         y = lag_top + LAG_PX + AXIS_PX + (SECTION_GAP if index < len(runs) - 1 else 0)
