@@ -31,7 +31,7 @@ def test_values_are_formatted_with_units(panel: MetricsPanel) -> None:
     assert panel.cell_text("speedup", 0) == "1.9x"
     assert panel.cell_text("window_lag", 0) == "—"
     assert panel.cell_text("efficiency", 0) == "87 %"
-    assert panel.cell_text("lag", 0) == "12 ms / 40 ms"
+    assert panel.cell_text("lag", 0) == "12 / 40 ms"
     assert panel.cell_text("frozen", 0) == "0 ms"
     assert panel.cell_text("memory", 0) == "85 MB"
     assert panel.cell_text("switches", 0) == "12,345"
@@ -110,10 +110,11 @@ def test_window_lag_and_ready_waits_per_task(panel: MetricsPanel) -> None:
                     _run("threads", window_lag_p99_ms=250.0, ready_wait_s=0.62, ready_wait_mean_s=0.124)])
     assert panel.cell_text("window_lag", 0) == "3.2 ms"
     assert panel.is_best("window_lag", 0)
-    assert panel.cell_text("ready", 0) == "2.27 s in all, 0.45 s per task"
-    assert panel.is_best("ready", 1)
-    tip = panel.table.verticalHeaderItem(panel.row_index("ready")).toolTip()
-    assert "added up over all tasks" in tip and "per task" in tip
+    assert panel.cell_text("ready", 0) == "0.45 s" and panel.row_label("ready") == "Ready, per task"
+    assert panel.cell_text("ready_all", 0) == "2.27 s" and panel.row_label("ready_all") == "Ready, all tasks"
+    assert panel.is_best("ready", 1) and not panel.is_best("ready_all", 1)
+    tip = panel.table.verticalHeaderItem(panel.row_index("ready_all")).toolTip()
+    assert "added up over all tasks" in tip and "task-seconds" in tip
 
 
 def test_columns_never_clip_their_titles(panel: MetricsPanel, qtbot) -> None:  # type: ignore[no-untyped-def]

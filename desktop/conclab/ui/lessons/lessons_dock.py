@@ -1,7 +1,9 @@
 """The lessons dock and its menu, added to a main window from outside: `install_lessons(window, store)`.
 
-The dock holds the lessons list and one lesson page; the "&Lessons" menu opens each lesson and shows the
-main window's current plan as code. Lessons run on the window's own run controller.
+The dock holds the lessons list and one lesson page; the "&Lessons" menu (object name `lessons_menu`, just
+before the Help menu) opens each lesson and shows the main window's current plan as code. Lessons run on
+the window's own run controller. The dock takes a good share of the window when it first opens, and puts
+the list above the page when it is too narrow for both side by side.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
 from conclab.model.errors import ConclabError
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 CODE_SHORTCUT = "Ctrl+Shift+C"
+PANEL_SHORTCUT = "Ctrl+Shift+L"
+SIDE_BY_SIDE_MIN = 820  # narrower than this, the list goes above the page
+DOCK_SHARE = 0.58  # of the window's width, when the dock first opens
 
 
 class LessonsDock(QDockWidget):
@@ -39,12 +44,16 @@ class LessonsDock(QDockWidget):
         self.store = store
         self.panel = LessonsPanel(store, folder, self)
         self.page = LessonPageView(controller, self)
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split = self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("lessons_splitter")
         split.addWidget(self.panel)
         split.addWidget(self.page)
         split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         split.setSizes([260, 900])
         self.setWidget(split)
+        self.setMinimumWidth(min(480, self.page.minimumSizeHint().width() + 40))
+        self._sized = False
         self.setAccessibleName("Lessons")
         self.menu: _LessonsMenu | None = None
         self.panel.lesson_chosen.connect(self._on_lesson_chosen)
@@ -58,6 +67,22 @@ class LessonsDock(QDockWidget):
             return False
         current = self.page.lesson()
         return current is not None and current.id == lesson_id
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        side_by_side = event.size().width() >= SIDE_BY_SIDE_MIN
+        orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
+        if self.split.orientation() != orientation:
+            self.split.setOrientation(orientation)
+            list_size = 260 if side_by_side else min(200, max(120, event.size().height() // 4))
+            self.split.setSizes([list_size, 10_000])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        window = self.parent()
+        if not self._sized and isinstance(window, QMainWindow) and not self.isFloating():
+            self._sized = True
+            window.resizeDocks([self], [int(window.width() * DOCK_SHARE)], Qt.Orientation.Horizontal)
 
     def _on_lesson_chosen(self, lesson: Lesson) -> None:
         self.page.set_lesson(lesson)
@@ -76,18 +101,24 @@ class _LessonsMenu:
         self.dock = dock
         self.code_dialog: CodeDialog | None = None
         self.menu = QMenu("&Lessons", window)
+        self.menu.setObjectName("lessons_menu")
+        self.menu.setToolTipsVisible(True)
         bar = window.menuBar()
-        help_action = next((a for a in bar.actions() if a.text() == "&Help"), None)
-        if help_action is not None:
-            bar.insertMenu(help_action, self.menu)
+        help_menu = bar.findChild(QMenu, "help_menu") or window.findChild(QMenu, "help_menu")
+        if help_menu is not None:
+            bar.insertMenu(help_menu.menuAction(), self.menu)
         else:
             bar.addMenu(self.menu)
         toggle = dock.toggleViewAction()
         toggle.setText("Lessons &panel")
+        toggle.setObjectName("lessons_panel")
+        toggle.setShortcut(QKeySequence(PANEL_SHORTCUT))
+        toggle.setStatusTip("Show or hide the lessons beside the plan")
         self.menu.addAction(toggle)
         self.menu.addSeparator()
         for n, lesson in enumerate(dock.panel.lessons(), 1):
             act = QAction(f"&{n}. {lesson.title}" if n < 10 else f"{n}. {lesson.title}", window)
+            act.setObjectName(f"lesson_{lesson.id}")
             act.setData(lesson.id)
             act.setStatusTip(f"Open the lesson “{lesson.title}”")
             act.triggered.connect(lambda _=False, lid=lesson.id: dock.open_lesson(lid))
@@ -100,11 +131,13 @@ class _LessonsMenu:
             self.menu.addAction(act)
         self.menu.addSeparator()
         self.code_action = QAction("Show as &code…", window)
+        self.code_action.setObjectName("show_code")
         self.code_action.setShortcut(QKeySequence(CODE_SHORTCUT))
         self.code_action.setStatusTip("A standalone Python script that runs the current plan under a model")
         self.code_action.triggered.connect(self.show_code)
         self.menu.addAction(self.code_action)
         self.export_action = QAction("&Export lesson page…", window)
+        self.export_action.setObjectName("export_lesson_page")
         self.export_action.setStatusTip("Export the lesson's timelines, metrics and verdicts as one picture")
         self.export_action.triggered.connect(self.export_page)
         self.menu.addAction(self.export_action)

@@ -21,6 +21,7 @@ STEP_LIMIT_US = MAX_STEP_US
 OFFSET_LIMIT_US = MAX_OFFSET_US
 
 _DURATION_RE = re.compile(r"\s*((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*(us|ms|s)\s*\Z")
+_BARE_NUMBER_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*\Z")
 _MAX_DIGITS = 12
 
 
@@ -33,6 +34,10 @@ def parse_duration(text: str, *, allow_zero: bool, limit_us: int) -> int:
     if allow_zero and stripped in ("", "0"):
         return 0
     m = _DURATION_RE.match(stripped)
+    bare = _BARE_NUMBER_RE.match(stripped)
+    if m is None and bare is not None:
+        n = bare[1]
+        raise PlanError(f"'{stripped}' has no unit — a duration needs one: {n}ms, {n}s or {n}us")
     if m is None:
         raise PlanError(f"'{stripped}' is not a duration — write a number and a unit: 200ms, 1.5s, 250us")
     number, unit = m.groups()

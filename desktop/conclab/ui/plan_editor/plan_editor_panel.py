@@ -3,12 +3,15 @@
 Editing the form rewrites the text at once (the form is then the source, so the text is replaced);
 typing in the text updates the form after a short pause, and only when the text parses. While the text
 has an error the last valid plan stays in force: `plan()` returns it and the form keeps showing it.
+Above the tabs, notes about the plan (an example's title and description) wrap to the panel's width.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from conclab.model.errors import PlanError
 from conclab.model.plan import Group, Plan, Step
@@ -49,6 +52,8 @@ class PlanEditorPanel(QWidget):
         self.form_view = PlanFormView(start, self)
         self.text_view = PlanTextView(self)
         self.form_banner = QLabel(self)
+        self.notes = QLabel(self)
+        self.notes_box = QFrame(self)
         self._build()
         self._saved_text = format_plan(start, multiline=True)
         self.text_view.set_text(self._saved_text, undoable=False)
@@ -61,6 +66,7 @@ class PlanEditorPanel(QWidget):
         self.form_banner.setVisible(False)
         form_page = QWidget(self)
         form_layout = QVBoxLayout(form_page)
+        form_layout.setContentsMargins(4, 4, 4, 4)
         form_layout.addWidget(self.form_banner)
         form_layout.addWidget(self.form_view, 1)
         self.tabs.addTab(form_page, "Form")
@@ -71,8 +77,29 @@ class PlanEditorPanel(QWidget):
         self.tabs.setToolTip("The plan: edit it as a form or as text; both stay in step")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self._build_notes())
+        layout.addWidget(self.tabs, 1)
         self.setAccessibleName("Plan editor")
+
+    def _build_notes(self) -> QFrame:
+        self.notes.setWordWrap(True)
+        self.notes.setTextFormat(Qt.TextFormat.RichText)
+        self.notes.setAccessibleName("About this plan")
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self.notes_box)
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide these notes")
+        close.setAccessibleName("Hide the notes")
+        close.clicked.connect(lambda: self.notes_box.setVisible(False))
+        self.notes_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.notes_box.setObjectName("plan_notes")
+        row = QHBoxLayout(self.notes_box)
+        row.setContentsMargins(6, 4, 2, 4)
+        row.addWidget(self.notes, 1)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.notes_box.setVisible(False)
+        return self.notes_box
 
     def _connect(self) -> None:
         self.form_view.plan_edited.connect(self._on_form_edited)
@@ -104,6 +131,31 @@ class PlanEditorPanel(QWidget):
         self._update_modified()
         if changed:
             self.plan_changed.emit(plan)
+
+    def set_notes(self, title: str, about: str) -> None:
+        """Show notes about the plan above it (word-wrapped); both empty hides them."""
+        if not title and not about:
+            self.notes.clear()
+            self.notes_box.setVisible(False)
+            return
+        head = f"<b>{escape(title)}</b>" + (" — " if title and about else "")
+        self.notes.setText(head + escape(about))
+        self.notes_box.setVisible(True)
+
+    def notes_text(self) -> str:
+        """The notes shown above the plan, as plain text ("" when hidden)."""
+        return self.notes.text() if self.notes_box.isVisibleTo(self) else ""
+
+    def show_form(self) -> None:
+        """Bring the form tab forward with the first task's name ready to edit."""
+        self.tabs.setCurrentIndex(FORM_TAB)
+        self.form_view.select((0, None))
+        self.form_view.tree.setFocus()
+
+    def ideal_width(self) -> int:
+        """The width that shows every column of the form whole."""
+        return self.form_view.ideal_width() + 2 * self.tabs.style().pixelMetric(
+            self.tabs.style().PixelMetric.PM_DefaultFrameWidth) + 8 + 4
 
     def text(self) -> str:
         """The text tab's current text, valid or not."""

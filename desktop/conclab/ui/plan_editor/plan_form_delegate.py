@@ -3,14 +3,26 @@
 Count is a spin box (1..MAX_TASKS), the name a line edit with the text form's name rule, durations a
 line edit whose validator accepts only what the text form accepts ("200ms", "1.5 s"), kind and offload
 combo boxes (each kind with its one-line explanation as tooltip). Combo choices commit at once.
+
+A duration that is not one yet ("1", without its unit) cannot be committed: Enter keeps the editor open
+and leaving the cell keeps the old value, and either way `refused` says why ("'1' has no unit — …").
 """
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRegularExpression, Qt
-from PySide6.QtGui import QRegularExpressionValidator, QValidator
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRegularExpression,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator, QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QLineEdit,
@@ -60,6 +72,23 @@ class DurationValidator(QValidator):
             return QValidator.State.Invalid
         return QValidator.State.Acceptable
 
+    def problem(self, text: str) -> str:
+        """Why `text` is not an acceptable duration ("" when it is)."""
+        try:
+            parse_duration(text, allow_zero=self.allow_zero, limit_us=self.limit_us)
+        except PlanError as err:
+            return str(err)
+        return ""
+
+
+def duration_problem(editor: QObject) -> str:
+    """Why a duration editor's text cannot be committed ("" when it can, or when it is no duration editor)."""
+    if isinstance(editor, QLineEdit) and isinstance(editor.validator(), DurationValidator):
+        validator = editor.validator()
+        assert isinstance(validator, DurationValidator)
+        return "" if editor.hasAcceptableInput() else validator.problem(editor.text())
+    return ""
+
 
 def duration_edit(parent: QWidget, *, allow_zero: bool, limit_us: int, what: str) -> QLineEdit:
     """A line edit for one duration field, refusing anything the text form would not accept."""
@@ -97,7 +126,21 @@ def offload_combo(parent: QWidget) -> QComboBox:
 
 
 class PlanFormDelegate(QStyledItemDelegate):
-    """Creates the right editor for each column of the plan form and writes back only valid values."""
+    """Creates the right editor for each column of the plan form and writes back only valid values;
+    `refused(reason)` when a typed duration cannot be taken."""
+
+    refused = Signal(str)
+
+    def eventFilter(self, editor: QObject, event: QEvent) -> bool:
+        enter = isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and \
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter or event.type() == QEvent.Type.FocusOut:
+            problem = duration_problem(editor)
+            if problem:
+                self.refused.emit(problem)
+                if enter:
+                    return True  # keep the editor open: the user can add the unit
+        return super().eventFilter(editor, event)
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         col = index.column()
@@ -146,6 +189,11 @@ class PlanFormDelegate(QStyledItemDelegate):
             model.setData(index, editor.currentData())
         elif isinstance(editor, QLineEdit) and editor.hasAcceptableInput():
             model.setData(index, editor.text())
+        elif duration_problem(editor):
+            self.refused.emit(duration_problem(editor))
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
-        editor.setGeometry(option.rect)
+        rect = option.rect
+        if isinstance(editor, QComboBox | QSpinBox):  # a narrow column must not cut the choice in half
+            rect = rect.adjusted(0, 0, max(0, editor.sizeHint().width() - rect.width()), 0)
+        editor.setGeometry(rect)

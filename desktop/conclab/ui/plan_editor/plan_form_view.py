@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QToolButton,
@@ -24,10 +25,20 @@ from PySide6.QtWidgets import (
 
 from conclab.model.plan import Plan
 from conclab.ui.plan_editor.plan_form_delegate import PlanFormDelegate
-from conclab.ui.plan_editor.plan_form_model import COL_KIND, COL_NAME, STEP_COLUMNS, TASK_COLUMNS, PlanFormModel
+from conclab.ui.plan_editor.plan_form_model import (
+    COL_KIND,
+    COL_NAME,
+    HEADERS,
+    STEP_COLUMNS,
+    TASK_COLUMNS,
+    PlanFormModel,
+)
 
 Position = tuple[int, int | None]
-_COLUMN_WIDTHS = (170, 70, 80, 80, 80, 90, 100)
+# The widest value each column usually shows: columns are sized to these in the tree's own font, so the
+# form fits its column at any font size or screen scale.
+_COLUMN_SAMPLES = ("request-1", "1000×", "1.5s", "200ms", "10 steps", "1.25s", "in process")
+_CELL_PADDING = 14
 _EDIT_TRIGGERS = (
     QAbstractItemView.EditTrigger.DoubleClicked
     | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -58,7 +69,9 @@ class PlanFormView(QWidget):
     def _build_tree(self) -> None:
         tree = self.tree
         tree.setModel(self.model)
-        tree.setItemDelegate(PlanFormDelegate(tree))
+        self.delegate = PlanFormDelegate(tree)
+        tree.setItemDelegate(self.delegate)
+        tree.setIndentation(QFontMetrics(tree.font()).height())
         tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         tree.setEditTriggers(_EDIT_TRIGGERS)
@@ -70,8 +83,12 @@ class PlanFormView(QWidget):
             "Tasks and their steps. F2 or typing edits a cell; Ctrl+T adds a task, Ctrl+Shift+T a step, "
             "Del removes, Ctrl+D duplicates, Alt+Up/Alt+Down move."
         )
-        for col, width in enumerate(_COLUMN_WIDTHS):
+        header = tree.header()
+        header.setStretchLastSection(False)
+        for col, width in enumerate(self.column_widths()):
             tree.setColumnWidth(col, width)
+        header.setMinimumSectionSize(min(self.column_widths()))
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         self.message.setAccessibleName("Form message")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
@@ -118,6 +135,7 @@ class PlanFormView(QWidget):
     def _connect(self) -> None:
         self.model.plan_edited.connect(self._on_model_edited)
         self.model.edit_refused.connect(self._on_edit_refused)
+        self.delegate.refused.connect(self._on_edit_refused)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
         self.tree.customContextMenuRequested.connect(self._on_context_menu_requested)
 
@@ -125,6 +143,20 @@ class PlanFormView(QWidget):
 
     def plan(self) -> Plan:
         return self.model.plan()
+
+    def column_widths(self) -> list[int]:
+        """Each column's width: its title or its usual widest value, whichever is wider, with padding."""
+        cells = QFontMetrics(self.tree.font())
+        titles = QFontMetrics(self.tree.header().font())
+        widths = [max(titles.horizontalAdvance(h), cells.horizontalAdvance(v)) + _CELL_PADDING
+                  for h, v in zip(HEADERS, _COLUMN_SAMPLES, strict=True)]
+        widths[COL_NAME] += self.tree.indentation()
+        return widths
+
+    def ideal_width(self) -> int:
+        """The width that shows every column whole, without a horizontal scroll bar."""
+        tree = self.tree
+        return sum(self.column_widths()) + 2 * tree.frameWidth() + tree.verticalScrollBar().sizeHint().width()
 
     def set_plan(self, plan: Plan) -> None:
         """Show another plan, keeping the cursor near where it was; emits nothing."""

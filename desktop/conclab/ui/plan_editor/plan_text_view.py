@@ -16,6 +16,7 @@ from conclab.model.plan_text import parse
 from conclab.ui.fonts import monospace_font
 
 DEBOUNCE_MS = 250
+EMPTY_REASON = "the plan has no tasks"
 _ERROR_RED = QColor(200, 30, 30)
 _LINE_TINT = QColor(255, 220, 220)
 _TOKEN_ENDS = " \t,;:#"
@@ -158,6 +159,9 @@ class PlanTextView(QWidget):
     @staticmethod
     def _error_html(err: PlanError) -> str:
         reason = err.reason.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if not err.line and reason == EMPTY_REASON:
+            return ("The plan is empty — type a task here, such as <code>3x fetch: net 200ms, cpu 20ms</code>, "
+                    "or add one in the Form tab. Then press Run.")
         if not err.line:
             return f"Not a valid plan: {reason}"
         where = f"line {err.line}, column {err.col}"

@@ -1,45 +1,44 @@
-"""The main window: the plan editor, run controls, live timeline, metrics, menus and status bar."""
+"""The main window: the plan editor, run controls, live timeline, metrics, menus and status bar.
+
+Every command is a named action (see `actions.py`) in a named menu (see `window_menus.py`); other parts
+add theirs by name (`menu("view")`, `menus.insert(...)`), and find any action with `action(name)`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar
 
 from conclab import APP_NAME
 from conclab.model.errors import ConclabError
 from conclab.model.examples import Example, load_examples_with_errors
-from conclab.model.fileio import atomic_write_text
 from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import RunDocument
 from conclab.model.session_spec import Runtime as Where
-from conclab.model.session_spec import SessionRequest
 from conclab.ui.exports.run_file_actions import RunFileActions
 from conclab.ui.lessons.lessons_dock import install_lessons
 from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
+from conclab.ui.shell.actions import keys_text, make_action
+from conclab.ui.shell.help_dialog import HelpDialog
+from conclab.ui.shell.plan_files import PlanFiles
 from conclab.ui.shell.run_controller import RunController
 from conclab.ui.shell.run_controls_panel import RunControlsPanel
 from conclab.ui.shell.run_handle import RunHandle
-from conclab.ui.shell.run_titles import spec_title, window_cost_text
+from conclab.ui.shell.run_request import build_request, confirm_long_run
+from conclab.ui.shell.run_titles import window_cost_text
 from conclab.ui.shell.settings import SessionSettings, load_settings, save_settings
+from conclab.ui.shell.window_layout import build_layout, fit_to_window, start_page_html
+from conclab.ui.shell.window_menus import WindowMenus
 from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.timeline_view import TimelineView
 
 DEFAULT_PLAN = "3x fetch: net 200ms, cpu 30ms, net 100ms; crunch: cpu 300ms; logger: block 150ms"
+DEFAULT_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
@@ -53,17 +52,21 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.store = store
         self._settings: SessionSettings = load_settings(store)
-        self._path: Path | None = None
         self._closing = False
+        self._fitted = False
+        self._help: HelpDialog | None = None
         self.controller = RunController(self)
         self._handle: RunHandle | None = None
         self.editor = PlanEditorPanel(self._initial_plan(), self)
         self.controls = RunControlsPanel(self)
         self.timeline = TimelineView(self)
         self.metrics = MetricsPanel(self)
-        self._build_layout()
+        self.layout_parts = build_layout(self, self.controls, self.editor, self.timeline, self.metrics)
+        self.right_splitter = self.layout_parts.right_splitter
+        self.files = PlanFiles(self, self.editor, self._settings, self.update_title, self.controls.set_models)
         self._build_status_bar()
-        self._build_menus()
+        self.menus = WindowMenus(self)
+        self._build_actions()
         self._connect()
         self.run_files = RunFileActions(self)
         self.lessons = install_lessons(self, store, lessons_folder)
@@ -83,24 +86,6 @@ class MainWindow(QMainWindow):
                     self._settings.problems.append("the last plan could not be restored; loaded the default")
         return parse(DEFAULT_PLAN)
 
-    def _build_layout(self) -> None:
-        right = self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.timeline)
-        right.addWidget(self.metrics)
-        right.setSizes([560, 240])
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.editor)
-        split.addWidget(right)
-        split.setSizes([470, 900])
-        central = QWidget(self)
-        box = QVBoxLayout(central)
-        box.setContentsMargins(4, 4, 4, 0)
-        box.addWidget(self.controls)
-        box.addWidget(split, 1)
-        self.setCentralWidget(central)
-        self.timeline.setAccessibleName("timeline")
-        self.metrics.setAccessibleName("metrics")
-
     def _build_status_bar(self) -> None:
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(220)
@@ -113,46 +98,61 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.progress.hide()
 
-    def _action(self, menu_name: str, text: str, slot: object, shortcut: object = None, tip: str = "") -> QAction:
-        act = QAction(text, self)
-        if shortcut is not None:
-            act.setShortcut(shortcut)  # type: ignore[arg-type]
-        act.setStatusTip(tip)
-        act.setToolTip(tip)
-        act.triggered.connect(slot)  # type: ignore[arg-type]
-        self._menus[menu_name].addAction(act)
-        return act
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        m, files = self.menus, self.files
+        m.add("file", make_action(self, "new_plan", "&New plan", files.new, keys.New, "Start a new plan"),
+              make_action(self, "open_plan", "&Open plan…", files.open, keys.Open, "Open a .plan file"),
+              make_action(self, "save_plan", "&Save plan", files.save, keys.Save, "Save the plan"),
+              make_action(self, "save_plan_as", "Save plan &as…", files.save_as, keys.SaveAs,
+                          "Save the plan under a new name"))
+        m.section("file", "file_runs_section")
+        m.section("file", "file_quit_section")
+        m.add("file", make_action(self, "quit", "&Quit", self.close, keys.Quit, "Quit Concurrency Lab"))
+        self._add_examples()
+        self.run_action = make_action(self, "run", "&Run", self._on_run_shortcut, "Ctrl+R",
+                                      "Run the plan under the chosen models")
+        self.stop_action = make_action(self, "stop", "&Stop", self.controller.stop, "Esc", "Stop the run")
+        self.stop_action.setEnabled(False)
+        m.add("run", self.run_action, self.stop_action)
+        self.timeline.fit_action.setObjectName("fit_timeline")
+        full = make_action(self, "full_screen", "&Full screen", self._on_full_screen, keys.FullScreen,
+                           "Use the whole screen for the window")
+        full.setCheckable(True)
+        m.add("view", self.timeline.fit_action)
+        m.section("view", "view_panels_section")
+        m.add("view", full)
+        m.add("help", make_action(self, "help_guide", "&Guide", lambda: self.show_help("start"), keys.HelpContents,
+                                  "The plan grammar, the colours, the metrics and the shortcuts"),
+              make_action(self, "help_shortcuts", "&Keyboard shortcuts", lambda: self.show_help("shortcuts"),
+                          tip="Every shortcut of the window"))
+        m.section("help", "help_about_section")
+        m.add("help", make_action(self, "about", "&About", self._on_about, tip="Version and purpose"))
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self._menus = {name: bar.addMenu(name) for name in ("&File", "&Examples", "&Run", "&View", "&Help")}
-        self._action("&File", "&Open plan…", self._on_open, QKeySequence.StandardKey.Open, "Open a .plan file")
-        self._action("&File", "&Save plan", self._on_save, QKeySequence.StandardKey.Save, "Save the plan")
-        self._action("&File", "Save plan &as…", self._on_save_as, QKeySequence.StandardKey.SaveAs)
-        self._menus["&File"].addSeparator()
-        self._action("&File", "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit Concurrency Lab")
+    def _add_examples(self) -> None:
         examples, errors = load_examples_with_errors()
         for ex in examples:
-            act = self._action("&Examples", ex.title, lambda _=False, e=ex: self._on_example(e), None,
-                               ex.description)
+            tip = f"{ex.description}. Runs under {', '.join(ex.models)}." if ex.models else ex.description
+            act = make_action(self, f"example_{ex.id}", ex.title, self._example_slot(ex), tip=tip)
+            act.setToolTip(f"<p>{act.statusTip()}</p>")  # rich text wraps in a tooltip
             act.setData(ex.id)
+            self.menus.add("examples", act)
         for err in errors:
             self._settings.problems.append(f"example skipped: {err}")
-        self.run_action = self._action("&Run", "&Run", self._on_run_shortcut, QKeySequence("Ctrl+R"),
-                                       "Run the plan under the chosen models")
-        self.stop_action = self._action("&Run", "&Stop", self.controller.stop, QKeySequence("Esc"), "Stop the run")
-        self.stop_action.setEnabled(False)
-        self._menus["&View"].addAction(self.timeline.fit_action)
-        self._action("&Help", "&About", self._on_about)
+
+    def _example_slot(self, example: Example) -> Callable[[], None]:
+        return lambda: self._on_example(example)
 
     def _connect(self) -> None:
         c = self.controller
         self.controls.run_requested.connect(self._on_run_requested)
         self.controls.stop_requested.connect(c.stop)
-        self.editor.modified_changed.connect(self._update_title)
-        self.editor.plan_changed.connect(lambda _p: self._update_title())
+        self.controls.pythons.problem.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.editor.modified_changed.connect(self.update_title)
+        self.editor.plan_changed.connect(lambda _p: self.update_title())
         c.run_started.connect(self._on_any_run_started)
         c.lab_problem.connect(self._on_lab_problem)
+        self.layout_parts.start_page.setText(start_page_html(keys_text(self.run_action)))
 
     def _restore(self) -> None:
         s = self._settings
@@ -160,15 +160,43 @@ class MainWindow(QMainWindow):
         self.controls.workers.setValue(s.workers)
         self.controls.switch_ms.setValue(s.switch_ms)
         self.controls.set_runtime(s.runtime)
+        self.controls.pythons.set_remembered(s.pythons)
         if s.geometry is None or not self.restoreGeometry(s.geometry):
-            self.resize(1280, 800)
+            self.resize(*self._default_size())
         if s.state is not None:
             self.restoreState(s.state)
-        self._update_title()
+        self.update_title()
+
+    def _default_size(self) -> tuple[int, int]:
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is None:
+            return DEFAULT_SIZE
+        return min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_layout)
+
+    def fit_layout(self) -> None:
+        """Share the window's space out between the plan, the metrics and the timeline for its present size."""
+        fit_to_window(self.layout_parts, self.editor, self.metrics, self.controls)
 
     def menu(self, name: str) -> QMenu:
-        """A top-level menu by its title (e.g. "&File"), for components that add actions."""
-        return self._menus[name]
+        """A menu by name ("file", "view", …; see WindowMenus.menu), for components that add actions."""
+        return self.menus.menu(name)
+
+    def action(self, name: str) -> QAction:
+        """Any action of the window by its object name ("save_run", "run", "lessons_panel", …)."""
+        found = self.findChild(QAction, name)
+        if found is None:
+            raise KeyError(f"no action named {name!r}")
+        return found
+
+    def show_timeline(self) -> None:
+        """Show the timeline in place of the start page (a run has begun, or one was opened)."""
+        self.layout_parts.timeline_stack.setCurrentWidget(self.timeline)
 
     # -- running ----------------------------------------------------------------------------
     def _on_run_shortcut(self) -> None:
@@ -182,8 +210,19 @@ class MainWindow(QMainWindow):
             self.editor.show_error()
             self.statusBar().showMessage(f"not run: the plan has an error — {self.editor.error_text()}", 15_000)
             return
-        request = SessionRequest.for_models(format_plan(self.editor.plan()), models, workers,
-                                            runtime=self.controls.runtime(), switch_interval_ms=switch_ms)
+        self.controls.pythons.call_when_ready(lambda: self._start(models, workers, switch_ms))
+
+    def _start(self, models: list[str], workers: int | None, switch_ms: float) -> None:
+        plan = self.editor.plan()
+        request = build_request(format_plan(plan), models, workers, self.controls.python_choices(),
+                                self.controls.runtime(), switch_ms)
+        try:
+            request.check()
+        except ConclabError as exc:
+            self._on_run_failed(str(exc))
+            return
+        if self.controller.running or not confirm_long_run(self, plan, request):
+            return
         try:
             handle = self.controller.start(request)
         except ConclabError as exc:
@@ -198,8 +237,14 @@ class MainWindow(QMainWindow):
         names = {t.id: t.name for t in self.editor.plan().tasks()}
         self.timeline.clear()
         self.metrics.clear()
-        handle.run_started.connect(lambda _i, spec: self.timeline.begin_live(spec.model, title=spec_title(spec),
-                                                                              names=names))
+        self.show_timeline()
+
+        def begin(_index: int, spec: object) -> None:
+            inside = " · inside this window" if getattr(spec, "runtime", None) == Where.WINDOW else ""
+            self.timeline.begin_live(getattr(spec, "model", ""), title=f"{getattr(spec, 'name', '')}{inside}",
+                                     names=names)
+
+        handle.run_started.connect(begin)
         handle.frame_arrived.connect(self.timeline.apply_frame)
         handle.run_finished.connect(lambda _i, run: self.timeline.end_live(run))
         handle.progress_changed.connect(self._on_progress)
@@ -209,15 +254,15 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(1, handle.total_tasks))
         self.progress.setValue(0)
         where = "inside this window" if self.controls.runtime() == Where.WINDOW else "in the lab"
-        self.statusBar().showMessage(f"running under {', '.join(handle.request.models)} {where}…")
+        self.statusBar().showMessage(f"running {', '.join(s.name for s in handle.request.runs)} {where}…")
 
-    def _on_any_run_started(self, _handle: RunHandle) -> None:
+    def _on_any_run_started(self, handle: RunHandle) -> None:
         """Any run (this window's or a lesson's) holds the one lab: Run waits until it has finished."""
         self.controls.set_running(True)
         self.run_action.setEnabled(False)
         self.stop_action.setEnabled(True)
         self.progress.show()
-        _handle.finished.connect(self._on_any_run_finished)
+        handle.finished.connect(self._on_any_run_finished)
 
     def _on_any_run_finished(self, _doc: RunDocument) -> None:
         self.controls.set_running(False)
@@ -253,81 +298,44 @@ class MainWindow(QMainWindow):
     def _on_lab_problem(self, message: str) -> None:
         self.statusBar().showMessage(f"the lab could not start: {message}", 15_000)
 
-    # -- files --------------------------------------------------------------------------------
-    def _update_title(self) -> None:
-        name = self._path.name if self._path else "untitled plan"
+    # -- plans, examples, help ----------------------------------------------------------------
+    def update_title(self) -> None:
+        name = self.files.path.name if self.files.path else "untitled plan"
         self.setWindowTitle(f"{name}{' *' if self.editor.is_modified() else ''} — {APP_NAME}")
         self.setWindowModified(self.editor.is_modified())
 
     def _on_example(self, example: Example) -> None:
-        if not self._confirm_discard():
+        if not self.files.confirm_discard():
             return
         self.editor.set_plan(example.plan(), text=example.text)
-        self._path = None
-        self._update_title()
-        self.statusBar().showMessage(f"{example.title}: {example.description}", 10_000)
+        self.editor.set_notes(example.title, example.about)
+        if example.models:
+            self.controls.set_models(example.models)
+        self.files.path = None
+        self.update_title()
+        models = f" — ticked {', '.join(example.models)}" if example.models else ""
+        self.statusBar().showMessage(f"example: {example.title}{models}", 10_000)
 
     def open_plan(self, path: Path) -> bool:
-        try:
-            text = path.read_text(encoding="utf-8")
-            plan = parse(text)
-        except (OSError, UnicodeDecodeError) as exc:
-            QMessageBox.warning(self, APP_NAME, f"Could not open {path}:\n{exc}")
-            return False
-        except ConclabError as exc:
-            QMessageBox.warning(self, APP_NAME, f"{path.name} is not a valid plan:\n{exc}")
-            return False
-        self.editor.set_plan(plan, text=text)
-        self._path = path
-        self._settings.last_dir = str(path.parent)
-        self._update_title()
-        return True
-
-    def _on_open(self) -> None:
-        if not self._confirm_discard():
-            return
-        name, _ = QFileDialog.getOpenFileName(self, "Open plan", self._settings.last_dir,
-                                              "Plans (*.plan);;All files (*)")
-        if name:
-            self.open_plan(Path(name))
+        """Open a .plan file (its header comment, if any, shown as notes); False, with a message, if it cannot."""
+        return self.files.open_path(path)
 
     def save_plan(self, path: Path) -> bool:
-        self.editor.flush()
-        text = self.editor.text() if not self.editor.has_error() else format_plan(self.editor.plan(),
-                                                                                  multiline=True)
-        try:
-            atomic_write_text(path, text if text.endswith("\n") else text + "\n")
-        except ConclabError as exc:
-            QMessageBox.warning(self, APP_NAME, str(exc))
-            return False
-        self._path = path
-        self._settings.last_dir = str(path.parent)
-        self.editor.mark_saved()
-        self._update_title()
-        self.statusBar().showMessage(f"saved {path}", 5000)
-        return True
+        """Save the plan to `path`; False, with a message, if it cannot be written."""
+        return self.files.save_to(path)
 
-    def _on_save(self) -> bool:
-        return self.save_plan(self._path) if self._path else self._on_save_as()
+    def show_help(self, section: str = "start") -> HelpDialog:
+        """Open the Help guide at a section (it is built from the window's current actions)."""
+        if self._help is None:
+            self._help = HelpDialog(self)
+        self._help.show_section(section)
+        return self._help
 
-    def _on_save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save plan", self._settings.last_dir or "untitled.plan",
-                                              "Plans (*.plan)")
-        if not name:
-            return False
-        path = Path(name)
-        return self.save_plan(path if path.suffix else path.with_suffix(".plan"))
-
-    def _confirm_discard(self) -> bool:
-        if not self.editor.is_modified():
-            return True
-        answer = QMessageBox.question(
-            self, APP_NAME, "The plan has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Save:
-            return self._on_save()
-        return answer == QMessageBox.StandardButton.Discard
+    def _on_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
 
     def _on_about(self) -> None:
         from conclab import __version__
@@ -343,12 +351,13 @@ class MainWindow(QMainWindow):
         s.workers = self.controls.workers.value()
         s.switch_ms = self.controls.switch_ms.value()
         s.runtime = self.controls.runtime()
+        s.pythons = self.controls.pythons.remembered()
         s.geometry = self.saveGeometry()
         s.state = self.saveState()
         save_settings(self.store, s)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._closing and not self._confirm_discard():
+        if not self._closing and not self.files.confirm_discard():
             event.ignore()
             return
         self._closing = True

@@ -1,4 +1,5 @@
-"""Persistent settings (QSettings): window geometry, last plan, chosen models, workers, switch interval.
+"""Persistent settings (QSettings): window geometry, last plan, chosen models and Pythons, workers, switch
+interval.
 
 Every value is read defensively: a corrupt or foreign value falls back to the default and is
 reported once, so a broken settings file never stops the app from starting.
@@ -14,6 +15,7 @@ from conclab.model.session_spec import Runtime as Where
 from conclab.model.trace import MODELS
 
 DEFAULT_MODELS = ["asyncio", "threads"]
+OWN_PYTHON = "self"
 
 
 @dataclass
@@ -25,6 +27,7 @@ class SessionSettings:
     workers: int = 0
     switch_ms: float = 5.0
     runtime: Where = Where.LAB
+    pythons: list[str] = field(default_factory=lambda: [OWN_PYTHON])  # executables; OWN_PYTHON: the app's own
     geometry: QByteArray | None = None
     state: QByteArray | None = None
     last_dir: str = ""
@@ -73,6 +76,12 @@ def load_settings(store: QSettings) -> SessionSettings:
         s.runtime = Where(where)
     else:
         s.problems.append(f"setting 'run/runtime' was {str(where)[:40]!r}; running in the lab")
+    pythons = get("run/pythons", list, [OWN_PYTHON])
+    usable = [p for p in pythons if p == OWN_PYTHON or (p.startswith("/") and len(p) < 4096)] \
+        if isinstance(pythons, list) else []
+    if isinstance(pythons, list) and len(usable) != len(pythons):
+        s.problems.append("setting 'run/pythons' named something that is not a Python's path; it was dropped")
+    s.pythons = usable or [OWN_PYTHON]
     geometry = get("window/geometry", QByteArray, None)
     s.geometry = geometry if isinstance(geometry, QByteArray) else None
     state = get("window/state", QByteArray, None)
@@ -89,6 +98,7 @@ def save_settings(store: QSettings, s: SessionSettings) -> None:
     store.setValue("run/workers", int(s.workers))
     store.setValue("run/switch_ms", float(s.switch_ms))
     store.setValue("run/runtime", str(s.runtime))
+    store.setValue("run/pythons", list(s.pythons))
     if s.geometry is not None:
         store.setValue("window/geometry", s.geometry)
     if s.state is not None:

@@ -95,18 +95,17 @@ def _single(key: str, fmt: Callable[[float], str]) -> tuple[Callable[[Metrics], 
 
 def _lag_text(m: Metrics) -> str:
     p99, top = _num(m, "lag_p99_ms"), _num(m, "lag_max_ms")
+    if p99 is not None and top is not None:  # one unit for both keeps the column narrow: "26 / 40 ms"
+        return f"{format_ms(p99).removesuffix(' ms')} / {format_ms(top)}"
     return f"{MISSING if p99 is None else format_ms(p99)} / {MISSING if top is None else format_ms(top)}"
 
 
-def _ready_value(m: Metrics) -> float | None:
-    return _num(m, "ready_wait_mean_s") if _num(m, "ready_wait_mean_s") is not None else _num(m, "ready_wait_s")
-
-
-def _ready_text(m: Metrics) -> str:
-    total, mean = _num(m, "ready_wait_s"), _num(m, "ready_wait_mean_s")
-    if total is None:
-        return MISSING
-    return f"{format_seconds(total)} in all" + ("" if mean is None else f", {format_seconds(mean)} per task")
+def _ready_mean(m: Metrics) -> float | None:
+    mean = _num(m, "ready_wait_mean_s")
+    if mean is not None:
+        return mean
+    total, tasks = _num(m, "ready_wait_s"), _num(m, "tasks_done")
+    return total / tasks if total is not None and tasks else None
 
 
 def _tasks_value(m: Metrics) -> float | None:
@@ -137,10 +136,13 @@ ROWS: tuple[MetricRow, ...] = (
     MetricRow("cores", "Cores used", "CPU time of the measured program and its child processes divided by the "
               "wall time: about 1 means one core was busy, 2 means two cores worked in parallel.",
               *_single("cores_used", lambda v: f"{v:.2f}"), "higher", Noise(0.15, 0.10)),
-    MetricRow("ready", "Ready but waiting", "How long tasks were ready to run but held back — by the GIL "
-              "(threads), a busy event loop (asyncio) or no free core (processes) — added up over all tasks, "
-              "and the mean per task. Added up, it can exceed the wall time: ten tasks each held back 0.1 s "
-              "make 1 s. Compared per task.", _ready_value, _ready_text, "lower", Noise(0.25, 0.002)),
+    MetricRow("ready", "Ready, per task", "How long a task was ready to run but held back, on average — by the "
+              "GIL (threads), a busy event loop (asyncio) or no free core (processes).", _ready_mean,
+              lambda m: MISSING if _ready_mean(m) is None else format_seconds(_ready_mean(m) or 0.0), "lower",
+              Noise(0.25, 0.002)),
+    MetricRow("ready_all", "Ready, all tasks", "The same waits added up over all tasks, in task-seconds: ten "
+              "tasks each held back 0.1 s make 1 s, so it can be more than the wall time.",
+              *_single("ready_wait_s", format_seconds), "none"),
     MetricRow("lag", "Loop lag p99 / max", "How late the measured program's main loop ran (a heartbeat ticks "
               "every 10 ms): 99 % of ticks were at most this late, and the worst one. Under asyncio it is the "
               "loop the tasks run on; high lag there is an unresponsive program.",
@@ -282,16 +284,16 @@ class MetricsPanel(QWidget):
         count = self.table.columnCount()
         if count == 0:
             return
-        bold = QFontMetrics(header.font())
+        titles = QFontMetrics(header.font())
         bold_font = self.table.font()
         bold_font.setBold(True)
-        cell_metrics = QFontMetrics(bold_font)
+        cells = QFontMetrics(bold_font)
         needed = []
         for c in range(count):
-            texts = [self.table.item(r, c).text() for r in range(self.table.rowCount()) if self.table.item(r, c)]
-            width = max([cell_metrics.horizontalAdvance(t) for t in texts] + [0])
-            title = self.table.horizontalHeaderItem(c).text()
-            needed.append(max(width, bold.horizontalAdvance(title)) + 24)
+            items = [self.table.item(r, c) for r in range(self.table.rowCount())]
+            width = max([cells.horizontalAdvance(i.text()) for i in items if i is not None] + [0])
+            title = self.table.horizontalHeaderItem(c)
+            needed.append(max(width, titles.horizontalAdvance(title.text() if title else "")) + 16)
         if sum(needed) <= self.table.viewport().width():
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             return
