@@ -26,9 +26,14 @@ _BUSY = (State.RUNNING, State.BLOCKING)
 _JOIN_PX = 0.25  # spans of one state closer than this in one row are drawn as one rectangle
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def natural_key(name: str) -> tuple[Any, ...]:
     """Sort key that puts "thread 2" before "thread 10"."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", name) if p)
+    parts = _DIGITS.split(name)
+    # split() puts the digit runs at the odd places; comparing (text, number) pairs keeps types apart.
+    return tuple((parts[i], int(parts[i + 1]) if i + 1 < len(parts) else -1) for i in range(0, len(parts), 2))
 
 
 @dataclass

@@ -238,8 +238,8 @@ def _marker_items(markers: Sequence[Marker], lanes: Lanes, scale: Scale, lanes_t
     return items
 
 
-def _gutter(runs: Sequence[ModelRun], width: float, measure: Measure) -> float:
-    widest = max((measure.width(label, LABEL) for run in runs for label in lanes_for(run).labels), default=0.0)
+def _gutter(all_lanes: Sequence[Lanes], width: float, measure: Measure) -> float:
+    widest = max((measure.width(label, LABEL) for lanes in all_lanes for label in lanes.labels), default=0.0)
     widest = max(widest, measure.width("queue (max 10000)", LABEL))
     return min(max(MIN_GUTTER, widest + 18), width * 0.45)
 
@@ -250,7 +250,8 @@ def timeline(runs: Sequence[ModelRun], width: float, measure: Measure,
     if not runs:
         return [LEGEND.text(0, 0, "No runs were measured.")], LEGEND.line_height
     t_end = max(max(run_end(r) for r in runs), 1e-3) * 1.02
-    left = _gutter(runs, width, measure)
+    all_lanes = [lanes_for(run) for run in runs]
+    left = _gutter(all_lanes, width, measure)
     scale = Scale(left, width - left - RIGHT_PX, t_end)
     unit, unit_name = (1.0, "s") if t_end >= 1 else (1000.0, "ms")
     step = nice_step(t_end, scale.width / 80)
@@ -258,8 +259,7 @@ def timeline(runs: Sequence[ModelRun], width: float, measure: Measure,
     several = len({python_label(r.python) for r in runs if r.python}) > 1
     items: list[Item] = []
     y = 0.0
-    for index, run in enumerate(runs):
-        lanes = lanes_for(run)
+    for index, (run, lanes) in enumerate(zip(runs, all_lanes, strict=True)):
         late_ms = max((late for _t, late in run.lag), default=0.0) * 1000
         head, head_h = _heading(section_title(run, several), _legend(run, late_ms > FREEZE_THRESHOLD_MS), width,
                                 measure)
