@@ -18,7 +18,7 @@ from benchmarks.common import Row, report, row
 # Qt-loading benchmarks go last, so the process pools of the others are spawned from a Qt-free parent.
 MODULES: tuple[str, ...] = (
     "bench_runner", "bench_observer", "bench_scale", "bench_runfile", "bench_startup", "bench_draw",
-    "bench_live", "bench_qt_loop", "bench_lab",
+    "bench_live", "bench_qt_loop", "bench_lab", "bench_inside",
 )
 OPTIONAL: frozenset[str] = frozenset({"bench_draw"})
 

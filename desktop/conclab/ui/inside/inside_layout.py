@@ -32,6 +32,7 @@ class Mark:
     font: QFont | None = None
     ink: QColor | None = None
     flags: int = WRAP
+    changing: bool = False  # a text that changes from instant to instant (the summary, counts, the footer)
 
 
 @dataclass
@@ -84,14 +85,16 @@ def lay_out(picture: Picture, width: float, fonts: Fonts, ink: QColor) -> Layout
     inner = max(width - 2 * MARGIN, 120.0)
     y = MARGIN
     h = fonts.wrapped_height(picture.summary, inner, bold=True)
-    out.marks.append(Mark(QRectF(MARGIN, y, inner, h), text=picture.summary, font=fonts.bold, ink=ink))
+    out.marks.append(Mark(QRectF(MARGIN, y, inner, h), text=picture.summary, font=fonts.bold, ink=ink,
+                          changing=True))
     y += h + GAP
     for box in picture.boxes:
         y = _box(out, box, MARGIN, y, inner, fonts, ink) + GAP
     muted = QColor(ink)
     muted.setAlphaF(0.7)
     h = fonts.wrapped_height(picture.footer, inner)
-    out.marks.append(Mark(QRectF(MARGIN, y, inner, h), text=picture.footer, font=fonts.small, ink=muted))
+    out.marks.append(Mark(QRectF(MARGIN, y, inner, h), text=picture.footer, font=fonts.small, ink=muted,
+                          changing=True))
     out.height = y + h + MARGIN
     return out
 
@@ -122,7 +125,8 @@ def _box(out: Layout, box: Box, x: float, y: float, width: float, fonts: Fonts, 
         muted = QColor(ink)
         muted.setAlphaF(0.65)
         out.marks.append(Mark(rect, text=more, font=fonts.small, ink=muted,
-                              flags=int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)))
+                              flags=int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                              changing=bool(box.more)))
     bottom = flow.bottom() + pad
     frame.rect.setHeight(bottom - frame.rect.top())
     return bottom

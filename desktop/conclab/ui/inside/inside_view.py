@@ -27,15 +27,20 @@ ANIMATION_MS = 200
 
 
 class _Backdrop(QGraphicsItem):
-    """Everything under the chips — the summary, box frames, slots, titles, "+N more", the footer."""
+    """Things under the chips: box frames, slots and titles (`cached`: drawn again only when they change),
+    or the texts that change from instant to instant (the summary, "+N more", the footer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cached: bool) -> None:
         super().__init__()
         self.marks: list[Mark] = []
         self._rect = QRectF()
         self.setZValue(-1)
+        if cached:
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_marks(self, marks: list[Mark], rect: QRectF) -> None:
+        if marks == self.marks and rect == self._rect:
+            return
         self.prepareGeometryChange()
         self.marks = marks
         self._rect = rect
@@ -74,8 +79,10 @@ class InsideView(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
-        self._backdrop = _Backdrop()
+        self._backdrop = _Backdrop(cached=True)
+        self._texts = _Backdrop(cached=False)
         self._scene.addItem(self._backdrop)
+        self._scene.addItem(self._texts)
         self._chips: dict[tuple[int, bool], ChipItem] = {}
         self._picture: Picture | None = None
         self._layout: Layout | None = None
@@ -118,13 +125,15 @@ class InsideView(QGraphicsView):
         if picture is None:
             self._drop(set(self._chips))
             self._backdrop.set_marks([], QRectF())
+            self._texts.set_marks([], QRectF())
             self._layout = None
             return
         fonts = self._fonts_now()
         width = float(max(self.viewport().width(), 200))
         layout = self._layout = lay_out(picture, width, fonts, self.palette().text().color())
         rect = QRectF(0.0, 0.0, width, layout.height)
-        self._backdrop.set_marks(layout.marks, rect)
+        self._backdrop.set_marks([m for m in layout.marks if not m.changing], rect)
+        self._texts.set_marks([m for m in layout.marks if m.changing], rect)
         self._scene.setSceneRect(rect)
         motion = self._motion if animate and self.isVisible() else None
         self._drop(set(self._chips) - set(layout.chips))

@@ -1,10 +1,11 @@
 """A run in progress, as its live frames arrive: what the Inside panel shows at "now" while it streams.
 
 Indexing a whole run costs a few hundred milliseconds at 10,000 tasks, far too much per frame. At
-"now", though, every task in progress has exactly one span open, its current state: a live snapshot
-sorts the open spans into the panel's boxes (counting all of them), indexes only the few each box
-shows, and takes the totals from the counts. An instant before "now" (the user clicked on the
-timeline while the run goes on) indexes everything recorded so far, once per change.
+"now", though, every task in progress has exactly one span open, its current state: each open span is
+sorted into its panel box once, when it arrives; a snapshot counts every box, picks the first few of
+each, and indexes only those (renumbered as a small run of their own, so the cost does not grow with
+the run). An instant before "now" (the user clicked on the timeline while the run goes on) indexes
+everything recorded so far, once per change.
 
 What "now" can show is what the engines have said by then. They record a ready wait when it ends, so
 a sleeper whose timer is past due is shown ready (for the loop, or for the GIL or a core) from its
@@ -15,19 +16,32 @@ in any span yet is shown queued (under asyncio: waiting for its first turn, or f
 from __future__ import annotations
 
 import heapq
+import math
+from bisect import bisect_right
 from collections.abc import Hashable
+from dataclasses import replace
 from operator import attrgetter
 
-from conclab.model.inside import Inside, InsideIndex
+from conclab.model.inside import Entry, Inside, InsideIndex
 from conclab.model.live import LiveFrame
-from conclab.model.plan import Plan, Step
+from conclab.model.plan import Group, Plan, Step
 from conclab.model.run import ModelRun, TaskOutcome
-from conclab.model.trace import MIN_READY_S, QUEUE_LANE, Cause, LaneKind, Span, State, default_cause, lane_kind_of
+from conclab.model.trace import (
+    QUEUE_LANE,
+    Cause,
+    LaneKind,
+    Span,
+    State,
+    default_cause,
+    lane_kind_of,
+)
+from conclab.ui.inside.live_boxes import OFFLOADED, LiveBoxes, Open
 from conclab.ui.inside.picture import Counts
 
 _T0 = attrgetter("t0")
 # An open span is drawn to just past "now" so that the instant "now" falls inside it.
 _PAST_NOW = 1e-6
+_READY_KEY: dict[str, str] = {Cause.GIL: "ready_gil", Cause.CORE: "ready_core", Cause.GIL_OR_CORE: "ready_either"}
 
 
 class LiveRun:
@@ -44,31 +58,39 @@ class LiveRun:
         self.lanes: dict[str, LaneKind] = {}
         self.done = 0
         self.now = 0.0
-        specs = plan.tasks() if plan is not None else []
-        self._steps: list[tuple[Step, ...]] = [s.steps for s in specs]
-        self._names = {s.id: s.name for s in specs}
+        self._specs = plan.tasks() if plan is not None else []
+        self._names = {s.id: s.name for s in self._specs}
+        self._boxes = LiveBoxes()
         self._kinds: dict[str, LaneKind] = {}
-        self._starts = sorted((spec.start_s, spec.id) for spec in specs)
-        self._limited = {spec.id for spec in specs if spec.limit}
-        self._lane_of = {spec.id: spec.name for spec in specs}
+        self._unseen = sorted((spec.start_s, spec.id) for spec in self._specs)
+        self._unseen_starts = [start for start, _ in self._unseen]
         self._seen: set[int] = set()
+        self._seen_new = False
         self._index: tuple[tuple[int, int, float], InsideIndex] | None = None
 
     def apply(self, frame: LiveFrame) -> None:
         """Take in one frame of the stream."""
         closed = [Span(*s) for s in frame.spans]
         self.spans.extend(closed)
-        self._seen.update(s.task for s in closed)
+        self._see(s.task for s in closed)
+        self.lanes.update(frame.lanes)
         for key, span in frame.opened:
             if span is None:
                 self.open.pop(key, None)
+                self._boxes.remove(key)
             else:
-                self.open[key] = span if type(span) is Span else Span(*span)
-                self._seen.add(span[0])
+                span = span if type(span) is Span else Span(*span)
+                self.open[key] = span
+                self._boxes.put(key, self._classify(span))
+                self._see((span.task,))
         self.lag.extend(frame.lag)
-        self.lanes.update(frame.lanes)
         self.done = max(self.done, frame.done)
         self.now = max(self.now, frame.now)
+
+    def _see(self, tasks: object) -> None:
+        before = len(self._seen)
+        self._seen.update(tasks)  # type: ignore[arg-type]
+        self._seen_new |= len(self._seen) != before
 
     @property
     def task_count(self) -> int:
@@ -92,99 +114,125 @@ class LiveRun:
             self._index = (key, InsideIndex(self.as_run(), self.plan))
         return self._index[1]
 
+    # -- sorting spans into boxes ---------------------------------------------------------------
+    def _step(self, span: Span) -> Step | None:
+        steps = self._specs[span.task].steps if 0 <= span.task < len(self._specs) else ()
+        return steps[span.step] if 0 <= span.step < len(steps) else None
+
     def _side(self, lane: str) -> bool:
         kind = self._kinds.get(lane)
         if kind is None:
             kind = self._kinds[lane] = self.lanes.get(lane) or lane_kind_of(lane)
         return kind is LaneKind.OFFLOAD or (self.model == "asyncio" and kind is LaneKind.QUEUE)
 
-    def _step(self, span: Span) -> Step | None:
-        steps = self._steps[span.task] if 0 <= span.task < len(self._steps) else ()
-        return steps[span.step] if 0 <= span.step < len(steps) else None
-
-    def _now_states(self) -> list[Span]:
-        """Every task's state at "now" as far as the stream has told it (see the module doc)."""
-        now = self.now
-        out = [self._past_due(s, now) for s in self.open.values()]
-        asyncio = self.model == "asyncio"
-        default = default_cause(self.model)
-        for start, task in self._starts:
-            if start > now:
-                break
-            if task in self._seen:
-                continue
-            if not asyncio:
-                out.append(Span(task, -1, QUEUE_LANE, State.QUEUED, start, now))
-            elif task in self._limited:
-                out.append(Span(task, -1, self._lane_of[task], State.QUEUED, start, now))
-            else:
-                out.append(Span(task, -1, self._lane_of[task], State.READY_WAIT, start, now, default))
-        return out
-
-    def _past_due(self, s: Span, now: float) -> Span:
-        """A sleeper whose timer fell due but has not been resumed is ready, since its due time."""
-        if s.state != State.IO_WAIT:
-            return s
+    def _classify(self, s: Span) -> Open:
+        box = self._box(s)
         step = self._step(s)
-        if step is None or step.kind not in ("sleep", "block") or step.offload:
-            return s
-        due = s.t0 + step.duration_s
-        if now - due <= MIN_READY_S:
-            return s
-        return Span(s.task, s.step, s.worker, State.READY_WAIT, due, now, default_cause(self.model))
+        if s.state == State.IO_WAIT and box != OFFLOADED and step is not None and \
+                step.kind in ("sleep", "block") and not step.offload:
+            due = s.t0 + step.duration_s
+            late = self._box(s._replace(state=State.READY_WAIT, cause=default_cause(self.model)))
+            return Open(s, box, due, late, due)
+        return Open(s, box, math.inf, box, s.t0)
 
-    def _sort(self, spans: list[Span]) -> dict[str, list[Span]]:
-        """The tasks' states at "now" by the panel box they belong to (see picture.py for the keys)."""
+    def _box(self, s: Span) -> str:
+        """The panel box of a task in this state (see picture.py for the keys)."""
         asyncio = self.model == "asyncio"
-        default = default_cause(self.model)
-        out: dict[str, list[Span]] = {}
-        for s in spans:
-            if self._side(s.worker):
-                key = "offloaded"
-            elif s.state in (State.RUNNING, State.BLOCKING):
-                key = "loop" if asyncio else "cores"
-            elif s.state == State.READY_WAIT and asyncio:
+        if self._side(s.worker):
+            return OFFLOADED
+        if s.state in (State.RUNNING, State.BLOCKING):
+            return "loop" if asyncio else "cores"
+        if s.state == State.READY_WAIT:
+            if asyncio:
                 # Ready for something other than the loop: the loop's holder itself, off its core.
-                key = "ready" if s.cause in (Cause.NONE, Cause.LOOP) else "loop"
-            elif s.state == State.READY_WAIT:
-                key = _READY_KEY.get(s.cause or default, "ready_other")
-                if self.model == "processes" and key != "ready_core":
-                    key = "ready_other"
-            elif s.state == State.QUEUED:
-                key = "queued"
-            elif not asyncio:
-                key = "waiting"
+                return "ready" if s.cause in (Cause.NONE, Cause.LOOP) else "loop"
+            key = _READY_KEY.get(s.cause or default_cause(self.model), "ready_other")
+            return "ready_other" if self.model == "processes" and key != "ready_core" else key
+        if s.state == State.QUEUED:
+            return "queued"
+        if not asyncio:
+            return "waiting"
+        step = self._step(s)
+        if step is None or step.offload:
+            return "awaits"
+        return "timers" if step.kind in ("sleep", "block") else "sockets" if step.kind == "net" else "awaits"
+
+    # -- the snapshot --------------------------------------------------------------------------------
+    def _unseen_now(self, now: float) -> list[tuple[str, Span]]:
+        """Tasks submitted by `now` but not seen in any span yet: queued (or, under asyncio, waiting for
+        their first turn or their limit's slot), with their boxes, in order of submission."""
+        if self._seen_new:
+            self._unseen = [(start, task) for start, task in self._unseen if task not in self._seen]
+            self._unseen_starts = [start for start, _ in self._unseen]
+            self._seen_new = False
+        default = default_cause(self.model)
+        out: list[tuple[str, Span]] = []
+        for start, task in self._unseen[: bisect_right(self._unseen_starts, now)]:
+            if self.model != "asyncio":
+                span = Span(task, -1, QUEUE_LANE, State.QUEUED, start, now)
+            elif self._specs[task].limit:
+                span = Span(task, -1, self._names[task], State.QUEUED, start, now)
             else:
-                step = self._step(s)
-                kind = step.kind if step is not None else ""
-                key = ("awaits" if step is not None and step.offload else
-                       "timers" if kind in ("sleep", "block") else "sockets" if kind == "net" else "awaits")
-            out.setdefault(key, []).append(s)
+                span = Span(task, -1, self._names[task], State.READY_WAIT, start, now, default)
+            out.append((self._box(span), span))
         return out
 
-    def _due(self, s: Span) -> float:
-        step = self._step(s)
-        return s.t0 + step.duration_s if step is not None and step.kind in ("sleep", "block") else s.t0
+    def _shown_span(self, item: Open, late: bool, now: float) -> Span:
+        s = item.span
+        if late:  # its timer fell due: ready since then
+            s = Span(s.task, s.step, s.worker, State.READY_WAIT, item.due, now, default_cause(self.model))
+        return s._replace(t0=min(s.t0, now), t1=now + _PAST_NOW)
 
     def snapshot(self, cap: int) -> tuple[Inside, Counts]:
         """What the run is doing at "now": the first `cap` tasks of every box indexed, all of them counted."""
         now = self.now
-        groups = self._sort(self._now_states())
+        boxes = self._boxes
+        boxes.advance(now)
+        counts = boxes.counts()
+        unseen = self._unseen_now(now)
         shown: list[Span] = []
-        for key, spans in groups.items():
-            order = self._due if key in ("timers", "waiting") else _T0
-            shown.extend(heapq.nsmallest(cap, spans, key=order))
-        spans = sorted((s._replace(t0=min(s.t0, now), t1=now + _PAST_NOW) for s in shown), key=_T0)
-        tasks = [TaskOutcome(t, self._names.get(t, f"task {t}"), "") for t in sorted({s.task for s in spans})]
-        run = ModelRun(self.model, 0, {}, tasks, spans, [], dict(self.lanes))
-        inside = InsideIndex(run, self.plan).at(now, self.cpus)
-        active = {s.task for key, group in groups.items() if key != "offloaded" for s in group}
-        total = max(self.task_count, len(active) + self.done)
-        not_started = sum(1 for start, task in self._starts if start > now and task not in self._seen)
-        counts = Counts({key: len(group) for key, group in groups.items()}, not_started=not_started,
-                        done=max(self.done, total - len(active) - not_started) if self.task_count else self.done,
-                        lag_s=self.lag[-1][1] if self.lag else None, tasks=total)
-        return inside, counts
+        for box in set(counts) | {b for b, _ in unseen}:
+            mine = [(s.t0, s._replace(t1=now + _PAST_NOW)) for b, s in unseen if b == box][:cap]
+            mine += [(item.order, self._shown_span(item, late, now)) for item, late in boxes.first(box, cap)]
+            shown += [s for _, s in heapq.nsmallest(cap, mine, key=lambda pair: pair[0])]
+            counts[box] = counts.get(box, 0) + sum(1 for b, _ in unseen if b == box)
+        inside = self._mini_index(shown, now)
+        active = boxes.tasks() + len(unseen)
+        not_started = len(self._unseen) - bisect_right(self._unseen_starts, now)
+        total = max(self.task_count, active + self.done)
+        done = max(self.done, total - active - not_started) if self.task_count else self.done
+        return inside, Counts(counts, not_started=not_started, done=done,
+                              lag_s=self.lag[-1][1] if self.lag else None, tasks=total)
+
+    def _mini_index(self, spans: list[Span], now: float) -> Inside:
+        """The snapshot of a few tasks, indexed as a small run of their own (ids 0..k-1), then renamed back."""
+        ids = sorted({s.task for s in spans})
+        local = {task: i for i, task in enumerate(ids)}
+        plan = None
+        if self.plan is not None:
+            plan = Plan(tuple(Group(self._specs[t].steps, name=self._names[t], limit=self._specs[t].limit)
+                              if 0 <= t < len(self._specs) else Group(()) for t in ids))
+        tasks = [TaskOutcome(i, self._names.get(t, f"task {t}"), "") for i, t in enumerate(ids)]
+        mini = sorted((s._replace(task=local[s.task]) for s in spans), key=_T0)
+        inside = InsideIndex(ModelRun(self.model, 0, {}, tasks, mini, [], dict(self.lanes)), plan).at(now, self.cpus)
+        return _renumbered(inside, ids)
 
 
-_READY_KEY: dict[str, str] = {Cause.GIL: "ready_gil", Cause.CORE: "ready_core", Cause.GIL_OR_CORE: "ready_either"}
+def _renumbered(inside: Inside, ids: list[int]) -> Inside:
+    """The snapshot with each entry's task id the run's own (the same entry stays the same object)."""
+    made: dict[int, Entry] = {}
+
+    def one(e: Entry) -> Entry:
+        got = made.get(id(e))
+        if got is None:
+            got = made[id(e)] = e._replace(task=ids[e.task])
+        return got
+
+    def many(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+        return tuple(map(one, entries))
+
+    return replace(inside, running=many(inside.running), ready=many(inside.ready), waiting=many(inside.waiting),
+                   queued=many(inside.queued), timers=many(inside.timers), sockets=many(inside.sockets),
+                   offloaded=many(inside.offloaded), on_cores=many(inside.on_cores), not_started=(), done=(),
+                   loop=None if inside.loop is None else one(inside.loop),
+                   gil_holder=None if inside.gil_holder is None else one(inside.gil_holder))
