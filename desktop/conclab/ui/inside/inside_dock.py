@@ -215,6 +215,19 @@ class InsideMenu(QObject):
                                       "A 16:9 picture of this instant: the timeline with its now line, "
                                       "inside, the verdicts")
         window.closed.connect(self.close_presenter)
+        self._take_presenter_key()
+
+    def _take_presenter_key(self) -> None:
+        """F11 is presenter mode here (a full screen of its own); the window's plain full screen keeps its
+        other standard keys (Alt+Enter, Ctrl+Shift+F…), so one key press never means both."""
+        full = self.window.findChild(QAction, "full_screen")
+        if full is None:
+            return
+        keep = [k for k in full.shortcuts() if k != QKeySequence(PRESENTER_KEYS)]
+        if len(keep) != len(full.shortcuts()):
+            full.setShortcuts(keep)
+            shown = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keep)
+            full.setToolTip(f"{full.statusTip()} ({shown})" if shown else full.statusTip())
 
     def _add(self, name: str, text: str, keys: str, slot: object, tip: str) -> QAction:
         act = QAction(text, self.window)
