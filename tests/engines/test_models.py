@@ -7,6 +7,7 @@ import os
 import pytest
 
 from conclab.engines.runtime import Runtime
+from conclab.model.trace import LaneKind
 from tests.engines.helpers import best_speedup, conclab_threads, live_children, run_one
 
 MULTICORE = (os.cpu_count() or 1) >= 2
@@ -87,6 +88,21 @@ def test_in_process_offload_under_asyncio(runtime: Runtime) -> None:
     assert run.metrics["tasks_done"] == 2
     assert any(s.worker.startswith("offload process") for s in run.spans)
     assert live_children(exclude={runtime.server.pid}) == []
+
+
+def test_a_process_offload_resumed_late_waits_for_the_loop(runtime: Runtime) -> None:
+    run = run_one(runtime, "p: cpu 100ms in process, sleep 10ms; hog: block 800ms", "asyncio")
+    # The result is back long before the hog lets go of the loop: from then on, the task is ready.
+    waits = [s for s in run.spans if s.worker == "p" and s.step == 0 and s.state == "ready_wait"]
+    assert waits and waits[0].cause == "loop"
+    assert waits[0].t1 > 0.75 and waits[0].duration > 0.1
+    assert run.lanes["offload process 1"] == LaneKind.OFFLOAD
+
+
+def test_process_workers_lanes_are_workers(runtime: Runtime) -> None:
+    run = run_one(runtime, "2x sleep 10ms", "processes", workers=2)
+    kinds = {name: kind for name, kind in run.lanes.items() if name.startswith("process")}
+    assert kinds and set(kinds.values()) == {LaneKind.WORKER}
 
 
 def test_queued_spans_when_workers_are_few(runtime: Runtime) -> None:

@@ -5,18 +5,25 @@ calls and pure-Python work run right on the loop, where they hold it. `in thread
 offload a step with an executor, the standard fix.
 
 Each task has its own lane, named after the task as the user wrote it. A coroutine that could go on
-(its timer is due, its connection accepted, its reply on the socket, its offloaded step done) but has
-not been resumed yet is `ready_wait`, waiting for the loop.
+(its timer is due, its connection accepted, its reply on the socket, its offloaded step done or its
+result back from a process) but has not been resumed yet is `ready_wait`, waiting for the loop.
+
+A group's limit is an `asyncio.Semaphore` per group, taken when the task is due (before the model's
+own worker limit); the wait for both is the task's `queued` span. A group's timeout is
+`asyncio.timeout_at` the task's deadline around everything after it is due: the cancellation lands at
+the `await` the task is suspended in, and the wait it ends is recorded up to that moment. A step that
+holds the loop runs to its end first; an offloaded step runs on in its worker, recorded there.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Sequence
 from time import perf_counter
 
 from conclab.engines import sync_task, work
-from conclab.engines.context import RunContext, RunEvent, cancel_on_stop, settle_threadsafe
+from conclab.engines.context import RunContext, RunEvent, cancel_on_stop, loop_time_at, settle_threadsafe
 from conclab.engines.pool import WorkerPool
 from conclab.engines.procpool import ProcessWorkers
 from conclab.engines.recorder import Lane
@@ -57,6 +64,10 @@ async def _sleep(lane: Lane, task: int, index: int, secs: float) -> None:
     lane.open = (task, index, State.IO_WAIT, t0)
     try:
         await asyncio.sleep(secs)
+    except asyncio.CancelledError:
+        # Cancelled at its timer or later: a timer that was already due waited for the loop meanwhile.
+        _resumed(lane, task, index, t0, t0 + secs, perf_counter())
+        raise
     finally:
         lane.open = None
     _resumed(lane, task, index, t0, t0 + secs, perf_counter())
@@ -79,6 +90,9 @@ async def _net(lane: Lane, task: int, index: int, secs: float, addr: tuple[str, 
     except OSError as exc:
         lane.add(task, index, State.IO_WAIT, t0, perf_counter())
         raise StepError(work.describe_net_error(exc)) from exc
+    except asyncio.CancelledError:
+        lane.add(task, index, State.IO_WAIT, t0, perf_counter())
+        raise
     finally:
         lane.open = None
         if writer is not None:
@@ -125,38 +139,57 @@ class AsyncioEngine:
             else:
                 settle_threadsafe(loop, fut, perf_counter())
 
-        self._threads.submit(task, job)
+        # Like `asyncio.to_thread`: a job whose coroutine was cancelled before a thread took it never runs.
+        self._threads.submit(task, job, claim=lambda: not fut.cancelled())
         return await fut
 
     def _lane(self, ctx: RunContext, task: TaskSpec) -> Lane:
         return ctx.recorder.lane(self._lane_names.get(task.id, task.name), LaneKind.TASK)
 
-    async def _task(self, ctx: RunContext, task: TaskSpec, sem: asyncio.Semaphore | None) -> None:
+    async def _task(self, ctx: RunContext, task: TaskSpec, slots: Sequence[asyncio.Semaphore]) -> None:
         if task.start_s > 0:
             await asyncio.sleep(max(0.0, task.start_s - ctx.recorder.elapsed()))
         lane = self._lane(ctx, task)
-        due = ctx.recorder.origin + task.start_s
+        due = ctx.due_at(task)
         first_turn = perf_counter()
         if first_turn - due > MIN_READY_S:
             # Due, but its coroutine only got its first turn now: the loop was busy with others.
             lane.add(task.id, -1, State.READY_WAIT, due, first_turn, Cause.LOOP)
+        deadline = ctx.deadline_at(task)
+        timer = None if deadline is None else asyncio.timeout_at(loop_time_at(deadline))
         try:
-            if sem is not None:
-                t0 = perf_counter()
-                await sem.acquire()
-                if perf_counter() - t0 > MIN_READY_S:
-                    lane.add(task.id, -1, State.QUEUED, t0, perf_counter())
-            try:
-                ctx.sink(RunEvent("started", task.id))
-                await self._steps(ctx, task, lane)
-            finally:
-                if sem is not None:
-                    sem.release()
-            ctx.finish(task, "done")
-        except (Cancelled, asyncio.CancelledError):
-            ctx.finish(task, "cancelled")
+            async with timer or contextlib.nullcontext():
+                await self._in_slots(ctx, task, lane, slots)
+            ctx.end(task, "done")
+        except (Cancelled, asyncio.CancelledError, TimeoutError) as exc:
+            if timer is not None and timer.expired():
+                ctx.time_out(task)
+            elif isinstance(exc, TimeoutError):
+                ctx.end_failed(task, exc)
+            else:
+                ctx.finish(task, "cancelled")
         except Exception as exc:
-            ctx.fail(task, exc)
+            ctx.end_failed(task, exc)
+
+    async def _in_slots(self, ctx: RunContext, task: TaskSpec, lane: Lane,
+                        slots: Sequence[asyncio.Semaphore]) -> None:
+        """The task's steps, once it holds every slot it needs (its group's, then a worker's)."""
+        held: list[asyncio.Semaphore] = []
+        try:
+            if slots:
+                t0 = perf_counter()
+                try:
+                    for slot in slots:
+                        await slot.acquire()
+                        held.append(slot)
+                finally:
+                    if perf_counter() - t0 > MIN_READY_S:
+                        lane.add(task.id, -1, State.QUEUED, t0, perf_counter())
+            ctx.sink(RunEvent("started", task.id))
+            await self._steps(ctx, task, lane)
+        finally:
+            for slot in held:
+                slot.release()
 
     async def _steps(self, ctx: RunContext, task: TaskSpec, lane: Lane) -> None:
         for i, step in enumerate(task.steps):
@@ -165,13 +198,13 @@ class AsyncioEngine:
             if step.offload is not None:
                 t0 = perf_counter()
                 lane.open = (task.id, i, State.IO_WAIT, t0)
-                finished: float | None = None  # a process offload's end is not stamped here
+                finished: float | None = None
                 try:
                     if step.offload == "thread":
                         finished = await self._offload_thread(ctx, task.id, i, step)
                     else:
                         assert self._procs is not None
-                        await self._procs.run_task(ctx, task, steps=(step,), first_index=i)
+                        finished = await self._procs.run_task(ctx, task, steps=(step,), first_index=i)
                 finally:
                     lane.open = None
                     _resumed(lane, task.id, i, t0, finished, perf_counter())
@@ -187,11 +220,13 @@ class AsyncioEngine:
                                    block_state=State.BLOCKING)
 
     async def run(self, ctx: RunContext) -> None:
-        sem = asyncio.Semaphore(self.workers) if self.workers else None
+        workers = [asyncio.Semaphore(self.workers)] if self.workers else []
+        groups = {g: asyncio.Semaphore(n) for g, n in {t.group: t.limit for t in ctx.tasks if t.limit}.items()}
         coros: list[asyncio.Future[None]] = []
         cancel_on_stop(ctx, coros)
         for i, t in enumerate(ctx.tasks):
-            coros.append(asyncio.ensure_future(self._task(ctx, t, sem)))
+            slots = [groups[t.group], *workers] if t.limit else workers
+            coros.append(asyncio.ensure_future(self._task(ctx, t, slots)))
             if i % START_BATCH == START_BATCH - 1:
                 # Let the loop breathe between batches: starting 100,000 tasks in one go would hold it
                 # (and the window) for seconds; each batch's first steps run before the next is made.
@@ -200,6 +235,8 @@ class AsyncioEngine:
                     break  # tasks never started are counted as cancelled by the runtime
         if coros:
             await asyncio.gather(*coros, return_exceptions=True)
+        if self._procs is not None:
+            await self._procs.settle_abandoned()
 
     @property
     def children(self) -> ProcessWorkers | None:

@@ -5,6 +5,12 @@ so its start-up is measured apart from the work. Children record spans in their 
 them back with the result; `perf_counter` is one system-wide clock, so they land on the same axis.
 Stopping sets a shared flag the children check between work quanta, then shuts the pool down, and
 kills any child that has not left in time.
+
+A group's limit is a semaphore per group taken before a task is handed to the pool, so a task waiting
+for a slot sits on no worker. At a task's deadline its outcome is decided (failed: timed out); a task no
+worker has taken yet is withdrawn (cancelled in the pool, or dropped by the worker that takes it late),
+a running one goes on to its end, recorded as usual. An `in process` offload whose coroutine is
+cancelled (asyncio's timeout) also runs on in its worker: its spans are recorded when it ends.
 """
 
 from __future__ import annotations
@@ -16,18 +22,18 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from ctypes import c_byte
 from time import perf_counter
 from typing import Any
 
 from conclab.engines import sync_task
 from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
-from conclab.engines.context import RunContext, RunEvent, cancel_on_stop
+from conclab.engines.context import RunContext, RunEvent, acquire_by, cancel_on_stop, loop_time_at, timeout_text
 from conclab.engines.recorder import Lane, RawSpan
 from conclab.engines.stop import Cancelled, StepError, failure_text
 from conclab.model.plan import Step, TaskSpec
-from conclab.model.trace import QUEUE_LANE
+from conclab.model.trace import QUEUE_LANE, LaneKind, State
 
 try:
     import resource
@@ -40,6 +46,12 @@ KILL_AFTER_S = 0.03
 BROKEN_POLLS = 20
 BROKEN_POLL_S = 0.01
 WARMUP_S = 0.05
+QUEUED_MIN_S = 50e-6
+# After a stop, offloads whose coroutines were abandoned get this long to report before the run ends.
+ABANDONED_AFTER_STOP_S = 0.1
+EXPIRED = "expired"
+
+ChildResult = tuple[int, float, list[RawSpan], str, str | None, float, int, float]
 
 
 class _ChildStop:
@@ -107,17 +119,24 @@ def _usage() -> tuple[float, int]:
 
 def child_job(
     task: int, steps: tuple[Step, ...], first_index: int, addr: tuple[str, int] | None, use_cal: bool,
-) -> tuple[int, float, list[RawSpan], str, str | None, float, int, float]:
-    """Run steps in a worker process; returns (pid, start, spans, state, error, cpu_s, ctx, maxrss_mb)."""
+    deadline: float | None = None,
+) -> ChildResult:
+    """Run steps in a worker process; returns (pid, start, spans, state, error, cpu_s, ctx, maxrss_mb).
+
+    Taken after its `deadline`, the job does not start: its state is `EXPIRED`.
+    """
     start = perf_counter()
     cpu0, ctx0 = _usage()
-    lane = Lane("child")
+    lane = Lane("child", LaneKind.WORKER)
     stop = _child_stop
     assert stop is not None
     cal = get_calibration() if use_cal else None
     state, error = "done", None
     try:
-        sync_task.run_steps(lane, task, steps, cal, addr, stop, first_index)
+        if deadline is not None and start >= deadline:
+            state = EXPIRED
+        else:
+            sync_task.run_steps(lane, task, steps, cal, addr, stop, first_index)
     except Cancelled:
         state = "cancelled"
     except Exception as exc:
@@ -127,12 +146,20 @@ def child_job(
     return os.getpid(), start, lane.spans, state, error, cpu1 - cpu0, ctx1 - ctx0, rss
 
 
+def _cancelling() -> bool:
+    """Whether the running task itself is being cancelled (not merely a future it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class ProcessWorkers:
     """A warmed-up spawn pool plus the bookkeeping that maps worker pids to lanes."""
 
-    def __init__(self, workers: int | None, ctx: RunContext, prefix: str = "offload process") -> None:
+    def __init__(self, workers: int | None, ctx: RunContext, prefix: str = "offload process",
+                 kind: LaneKind = LaneKind.OFFLOAD) -> None:
         self.size = workers or os.cpu_count() or 1
         self.prefix = prefix
+        self.kind = kind
         mp = multiprocessing.get_context("spawn")
         self._flag = mp.RawValue(c_byte, 0)
         cal = ctx.calibration.to_dict() if ctx.calibration is not None else None
@@ -147,7 +174,8 @@ class ProcessWorkers:
         self.child_cpu_s = 0.0
         self.child_ctx = 0
         self.child_rss_mb: dict[int, float] = {}
-        self._queue_lane = ctx.recorder.new_lane(QUEUE_LANE)
+        self._queue_lane = ctx.recorder.new_lane(QUEUE_LANE, LaneKind.QUEUE)
+        self._abandoned: list[asyncio.Future[ChildResult]] = []
         ctx.stop.on_set(self._on_stop)
 
     async def start(self) -> None:
@@ -175,39 +203,87 @@ class ProcessWorkers:
     def _lane_for(self, pid: int) -> Lane:
         lane = self._lanes.get(pid)
         if lane is None:
-            lane = self._ctx.recorder.lane(f"{self.prefix} {len(self._lanes) + 1}")
+            lane = self._ctx.recorder.lane(f"{self.prefix} {len(self._lanes) + 1}", self.kind)
             self._lanes[pid] = lane
         return lane
 
-    async def run_task(self, ctx: RunContext, task: TaskSpec, steps: tuple[Step, ...],
-                       first_index: int = 0) -> None:
-        """Run steps of a task in a worker; raise like a local step would (Cancelled, errors)."""
-        loop = asyncio.get_running_loop()
-        submitted = perf_counter()
+    async def run_task(self, ctx: RunContext, task: TaskSpec, steps: tuple[Step, ...], first_index: int = 0,
+                       since: float | None = None, deadline: float | None = None) -> float:
+        """Run steps of a task in a worker; raise like a local step would (Cancelled, errors). Returns when
+        the result was back in this process. `since`: when the task began waiting (default: now); past
+        `deadline` (None: none) a task no worker has taken never starts, and its wait ends there."""
+        submitted = perf_counter() if since is None else since
         try:
-            fut = loop.run_in_executor(self._exec, child_job, task.id, steps, first_index, ctx.addr,
-                                       ctx.calibration is not None)
+            cfut = self._exec.submit(child_job, task.id, steps, first_index, ctx.addr,
+                                     ctx.calibration is not None, deadline)
         except BrokenExecutor as exc:
             raise StepError(await self._broken_message()) from exc
         except RuntimeError as exc:  # the pool was shut down: a stop came first
             raise Cancelled from exc
+        back: list[float] = []
+        # Added before the wrapper's own callback, so the stamp is taken first, on the pool's thread.
+        cfut.add_done_callback(lambda _f: back.append(perf_counter()))
+        expire = None if deadline is None else asyncio.get_running_loop().call_at(loop_time_at(deadline),
+                                                                                   cfut.cancel)
         try:
-            pid, start, spans, state, error, cpu_s, nctx, rss = await fut
-        except (CancelledError, asyncio.CancelledError) as exc:
+            result = await asyncio.wrap_future(cfut)
+        except asyncio.CancelledError as exc:
+            if _cancelling():
+                self._abandon(cfut, task.id, submitted)
+                raise
+            if deadline is not None and perf_counter() >= deadline:
+                self.queued(task.id, submitted, deadline)
+                raise StepError(timeout_text(task)) from exc
             raise Cancelled from exc
         except BrokenExecutor as exc:
             raise StepError(await self._broken_message()) from exc
-        self.child_cpu_s += cpu_s
-        self.child_ctx += nctx
-        self.child_rss_mb[pid] = max(self.child_rss_mb.get(pid, 0.0), rss)
-        if start - submitted > 50e-6:
-            self._queue_lane.add(task.id, -1, "queued", submitted, start)
-        lane = self._lane_for(pid)
-        lane.spans.extend(spans)
+        finally:
+            if expire is not None:
+                expire.cancel()
+        state, error = self._absorb(task.id, submitted, result, deadline)
+        if state == EXPIRED:
+            raise StepError(timeout_text(task))
         if state == "cancelled":
             raise Cancelled
         if state == "failed":
             raise StepError(error or "failed")
+        return back[0] if back else perf_counter()
+
+    def queued(self, task: int, t0: float, t1: float) -> None:
+        """Record a task's wait for a slot or a worker (on the loop)."""
+        if t1 - t0 > QUEUED_MIN_S:
+            self._queue_lane.add(task, -1, State.QUEUED, t0, t1)
+
+    def _absorb(self, task: int, submitted: float, result: ChildResult,
+                deadline: float | None = None) -> tuple[str, str | None]:
+        """Take in a child's result (on the loop): its spans, CPU time and memory, and the wait before it."""
+        pid, start, spans, state, error, cpu_s, nctx, rss = result
+        self.child_cpu_s += cpu_s
+        self.child_ctx += nctx
+        self.child_rss_mb[pid] = max(self.child_rss_mb.get(pid, 0.0), rss)
+        self.queued(task, submitted, start if state != EXPIRED or deadline is None else min(start, deadline))
+        self._lane_for(pid).spans.extend(spans)
+        return state, error
+
+    def _abandon(self, cfut: Future[ChildResult], task: int, submitted: float) -> None:
+        """Its coroutine was cancelled, but the job goes on if a worker holds it: record it when it ends."""
+        if cfut.cancelled():
+            return
+        wrapped = asyncio.wrap_future(cfut)
+
+        def absorb(f: asyncio.Future[ChildResult]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                self._absorb(task, submitted, f.result())
+
+        wrapped.add_done_callback(absorb)
+        self._abandoned.append(wrapped)
+
+    async def settle_abandoned(self) -> None:
+        """Wait for abandoned offloads to end and record them (briefly after a stop: they were told to)."""
+        if not self._abandoned:
+            return
+        timeout = ABANDONED_AFTER_STOP_S if self._flag.value else None
+        await asyncio.wait(self._abandoned, timeout=timeout)
 
     async def _broken_message(self) -> str:
         """Which worker died and how (the pool fails every task it holds, not just the dead one's)."""
@@ -268,29 +344,46 @@ class ProcessEngine:
         self._procs: ProcessWorkers | None = None
 
     def prepare(self, ctx: RunContext) -> None:
-        self._procs = ProcessWorkers(self.workers, ctx, prefix="process")
+        self._procs = ProcessWorkers(self.workers, ctx, prefix="process", kind=LaneKind.WORKER)
 
     async def aprepare(self, ctx: RunContext) -> None:
         assert self._procs is not None
         await self._procs.start()
 
-    async def _one(self, ctx: RunContext, task: TaskSpec) -> None:
+    async def _one(self, ctx: RunContext, task: TaskSpec, slot: asyncio.Semaphore | None) -> None:
         assert self._procs is not None
         if task.start_s > 0:
             await asyncio.sleep(max(0.0, task.start_s - ctx.recorder.elapsed()))
+        since = perf_counter()
+        deadline = ctx.deadline_at(task)
+        # The outcome is decided at the deadline, while the task's work may go on.
+        timer = None if deadline is None else asyncio.get_running_loop().call_at(
+            loop_time_at(deadline), ctx.time_out, task)
         try:
             if ctx.stop.is_set():
                 raise Cancelled
-            ctx.sink(RunEvent("started", task.id))
-            await self._procs.run_task(ctx, task, task.steps)
-            ctx.finish(task, "done")
+            if slot is not None and not await acquire_by(slot, deadline):
+                self._procs.queued(task.id, since, perf_counter())
+                raise StepError(timeout_text(task))
+            try:
+                ctx.sink(RunEvent("started", task.id))
+                await self._procs.run_task(ctx, task, task.steps, since=since, deadline=deadline)
+            finally:
+                if slot is not None:
+                    slot.release()
+            ctx.end(task, "done")
         except (Cancelled, asyncio.CancelledError):
             ctx.finish(task, "cancelled")
         except Exception as exc:
-            ctx.fail(task, exc)
+            ctx.end_failed(task, exc)
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     async def run(self, ctx: RunContext) -> None:
-        coros: list[asyncio.Future[None]] = [asyncio.ensure_future(self._one(ctx, t)) for t in ctx.tasks]
+        slots = {g: asyncio.Semaphore(n) for g, n in {t.group: t.limit for t in ctx.tasks if t.limit}.items()}
+        coros: list[asyncio.Future[None]] = [asyncio.ensure_future(self._one(ctx, t, slots.get(t.group)))
+                                             for t in ctx.tasks]
         cancel_on_stop(ctx, coros)
         if coros:
             await asyncio.gather(*coros, return_exceptions=True)
