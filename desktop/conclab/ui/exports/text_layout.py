@@ -162,7 +162,7 @@ def inline_runs(text: str, style: Style) -> list[Run]:
         if m.group("bold") is not None:
             runs.extend(inline_runs(m.group("bold"), replace(style, bold=True)))
         elif m.group("code") is not None:
-            runs.append(Run(m.group("code"), replace(style, mono=True, size=style.size * 0.95)))
+            runs.append(Run(m.group("code"), replace(style, mono=True, size=round(style.size * 0.95))))
         elif m.group("link") is not None:
             runs.append(Run(m.group("link"), style))
         else:

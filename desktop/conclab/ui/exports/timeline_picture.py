@@ -34,7 +34,7 @@ STRIPE_HEX = "#F5F5F5"
 FREEZE_OPACITY = 150 / 255
 HEADING = Style(14, bold=True)
 LEGEND = Style(12, color="#333333")
-LABEL = Style(11.5, color="#444444")
+LABEL = Style(12, color="#444444")
 TICK = Style(11, color="#555555")
 MARK = Style(10, color="#FFFFFF", bold=True)
 
