@@ -80,15 +80,8 @@ def measure(lesson: Lesson) -> LessonResult:
     return lesson_result(lesson, doc, chosen=None)
 
 
-# The engines' support for a group's `timeout` (semantics in conclab.model.plan) is written after the
-# plan model; until then the lesson that needs it cannot hold. Remove this mark when it XPASSes.
-ENGINES_PENDING = {"timeouts": "the engines do not yet end tasks at a group's timeout"}
-CASES = [pytest.param(les.id, marks=pytest.mark.xfail(reason=ENGINES_PENDING[les.id], strict=False))
-         if les.id in ENGINES_PENDING else les.id for les in LESSONS]
-
-
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("lesson_id", CASES)
+@pytest.mark.parametrize("lesson_id", [les.id for les in LESSONS])
 def test_lesson_claims_hold_when_run_headless(lesson_id: str) -> None:
     lesson = get_lesson(lesson_id)
     reason = headless_reason(lesson)
