@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import platform
+import sys
 from pathlib import Path
 from time import perf_counter
 
 import pytest
 import qasync
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractButton, QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from conclab.engines.interpreters import Interpreter
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, RunDocument
+from conclab.model.session_spec import Runtime as Where
+from conclab.model.session_spec import SessionRequest
 from conclab.model.trace import Span
+from conclab.ui.shell import interpreter_panel
 from conclab.ui.shell.main_window import DEFAULT_PLAN, MainWindow
 from conclab.ui.shell.run_handle import RunHandle
 from tests.ui.conftest import can_write, leaks
@@ -266,25 +273,121 @@ def test_model_run_type(window: MainWindow, qloop: qasync.QEventLoop) -> None:
     assert isinstance(doc.runs[0], ModelRun)
 
 
-def test_save_and_open_a_run_shows_it_as_recorded(window: MainWindow, qloop: qasync.QEventLoop,
-                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_save_run_and_open_run_from_the_file_menu(window: MainWindow, qloop: qasync.QEventLoop,
+                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc, _ = _run(qloop, window, "2x sleep 50ms, cpu 20ms", ["asyncio", "threads"])
-    path = tmp_path / "run.json"
-    assert window.run_files.save_run(path)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "mine"), "Runs (*.json)"))
+    window.action("save_run").trigger()  # File → Save run…, as a click does (triggered(bool) and all)
+    path = tmp_path / "mine.json"
+    assert path.is_file(), window.statusBar().currentMessage()
     wall_text = [window.metrics.cell_text("wall", i) for i in range(2)]
     window.timeline.clear()
     window.metrics.clear()
-    assert window.run_files.open_run(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a: (str(path), "Runs (*.json)"))
+    window.action("open_run").trigger()
     assert window.timeline.section_count() == 2
     assert [window.metrics.cell_text("wall", i) for i in range(2)] == wall_text
     assert window.controller.last_document is not None
     assert [r.metrics for r in window.controller.last_document.runs] == [r.metrics for r in doc.runs]
+    assert "as recorded" in window.statusBar().currentMessage()
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(str(a[2])))
     (tmp_path / "junk.json").write_text('{"schema": "something/else"}')
-    assert not window.run_files.open_run(tmp_path / "junk.json")
-    assert "schema" in shown[-1]
-    assert window.timeline.section_count() == 2
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a: (str(tmp_path / "junk.json"), ""))
+    window.action("open_run").trigger()
+    assert "junk.json" in shown[-1] and "schema" in shown[-1]
+    assert window.timeline.section_count() == 2, "a bad file leaves the shown run alone"
+
+
+def test_opening_a_run_brings_its_plan_and_asks_before_replacing_edits(
+        window: MainWindow, qloop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(qloop, window, "2x fetch: sleep 30ms", ["asyncio"])
+    path = tmp_path / "run.json"
+    assert window.run_files.save_run(path)
+    window.editor.text_view.editor.setPlainText("3x other: sleep 10ms")
+    window.editor.flush()
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.Cancel)
+    assert window.run_files.open_run(path)
+    assert asked and format_plan(window.editor.plan()) == "3x other: sleep 10ms", "kept: the user said Cancel"
+    assert window.timeline.section_count() == 1, "the run is shown all the same"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Discard)
+    assert window.run_files.open_run(path)
+    assert format_plan(window.editor.plan()) == "2x fetch: sleep 30ms"
+    assert "run.json" in window.editor.notes_text()
+
+
+def test_the_command_line_takes_a_saved_run(tmp_path: Path) -> None:
+    from conclab.cli.common import UsageError
+    from conclab.cli.window_args import parse_window_args
+
+    run = tmp_path / "run.json"
+    run.write_text("{}")
+    plan = tmp_path / "p.plan"
+    plan.write_text("sleep 1ms\n")
+    opts = parse_window_args([str(run)])
+    assert opts.run_path == run and opts.plan_path is None
+    assert parse_window_args([str(plan)]).plan_path == plan
+    with pytest.raises(UsageError, match="saved run"):
+        parse_window_args([str(run), "--run"])
+    with pytest.raises(UsageError, match="no such file"):
+        parse_window_args([str(tmp_path / "missing.json")])
+
+
+def test_new_plan_asks_about_unsaved_changes(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    window.editor.text_view.editor.setPlainText("4x mine: sleep 20ms")
+    window.editor.flush()
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard]
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: asked.append(a[2]) or answers.pop(0))
+    window.action("new_plan").trigger()
+    assert asked and "unsaved changes" in asked[0]
+    assert format_plan(window.editor.plan()) == "4x mine: sleep 20ms", "Cancel keeps the plan"
+    window.action("new_plan").trigger()
+    assert window.editor.plan().task_count == 1 and not window.editor.is_modified()
+    assert "untitled plan" in window.windowTitle()
+    notes = window.editor.notes_text()
+    assert "Run (Ctrl+R)" in notes and "(Ctrl+T)" in notes
+
+
+def test_examples_tick_their_models_and_show_their_notes(window: MainWindow) -> None:
+    window.controls.set_models(["sequential", "asyncio", "threads", "processes"])
+    window.action("example_ten-thousand-waiters").trigger()
+    assert window.controls.models() == ["asyncio", "threads"]
+    assert window.editor.plan().task_count == 10_000
+    notes = window.editor.notes
+    assert window.editor.notes_box.isVisible() and notes.wordWrap()
+    assert "10,000 waiters" in notes.text() and "Coroutines are cheap" in notes.text()
+    window.editor.resize(360, window.editor.height())
+    assert notes.heightForWidth(300) > notes.fontMetrics().height() * 2, "a long note wraps onto several lines"
+    assert "ticked asyncio, threads" in window.statusBar().currentMessage()
+
+
+def test_a_long_run_asks_first_and_shows_the_estimate(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    window.action("example_ten-thousand-waiters").trigger()
+    window.controls.set_models(["sequential", "asyncio"])  # sequential: 10,000 one-second waits
+    seen: list[str] = []
+
+    async def go() -> None:
+        answer_when_asked("long_run_question", "", seen)  # Cancel
+        window.action("run").trigger()
+        assert seen and "about 2 h 4" in seen[0] and "sequential: about 2 h" in seen[0]
+        assert window.controller.current is None, "Cancel: nothing runs"
+        window.controls.set_models(["asyncio"])
+        window.action("run").trigger()  # about a second: no question
+        assert window.controller.running
+        await window.controller.wait()
+
+    qloop.run_until_complete(go())
+    assert len(seen) == 1
+
+
+def test_the_start_page_says_how_to_begin_until_something_runs(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    stack = window.layout_parts.timeline_stack
+    assert stack.currentWidget() is window.layout_parts.start_page
+    assert "Run</b> (Ctrl+R)" in window.layout_parts.start_page.text()
+    _run(qloop, window, "sleep 20ms", ["asyncio"])
+    assert stack.currentWidget() is window.timeline
 
 
 def test_replay_from_the_window(window: MainWindow, qloop: qasync.QEventLoop) -> None:
@@ -304,3 +407,83 @@ def test_measurement_overhead_is_shown_after_a_cpu_run(window: MainWindow, qloop
     assert -0.5 < overhead < 0.5
     assert window.metrics.overhead_label.isVisible()
     assert "measurement overhead" in window.metrics.overhead_label.text()
+
+
+def _fake_pythons(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Interpreter, Interpreter]:
+    other = tmp_path / "py313" / "python3"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\n")
+    own = Interpreter(sys.executable, platform.python_version(), "CPython", True, False, True)
+    new = Interpreter(str(other), "3.13.0", "CPython", True, False, True)
+    old = Interpreter("/opt/py39/bin/python3", "3.9.18", "CPython", True, False, False,
+                      "Python 3.9 is older than 3.11")
+    monkeypatch.setattr(interpreter_panel, "discover", lambda refresh=False: [own, new, old])
+    return new, old
+
+
+def _open_python_menu(qtbot: QtBot, window: MainWindow) -> dict[str, QAction]:
+    """Click the Python button (the menu opens and is closed again) and wait for the search to end."""
+    pythons = window.controls.pythons
+    QTimer.singleShot(100, pythons.menu.close)
+    pythons.button.showMenu()
+    qtbot.waitUntil(lambda: pythons.interpreters() is not None and not pythons.is_searching(), timeout=30_000)
+    return {a.data(): a for a in pythons.menu.actions() if a.data()}
+
+
+def test_interpreters_are_chosen_in_the_run_controls(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    new, old = _fake_pythons(monkeypatch, tmp_path)
+    entries = _open_python_menu(qtbot, window)
+    assert entries[new.executable].isEnabled()
+    assert not entries[old.executable].isEnabled() and "older than 3.11" in entries[old.executable].toolTip()
+    entries[new.executable].trigger()
+    assert [c.label for c in window.controls.python_choices()] == [platform.python_version(), "3.13.0"]
+    requests: list[SessionRequest] = []
+    monkeypatch.setattr(window.controller, "start", lambda request: requests.append(request))
+    window.controls.set_models(["asyncio", "threads"])
+    window.action("run").trigger()
+    own = platform.python_version()
+    assert [(r.model, r.python, r.name) for r in requests[0].runs] == [
+        ("asyncio", None, f"asyncio · {own}"), ("threads", None, f"threads · {own}"),
+        ("asyncio", new.executable, "asyncio · 3.13.0"), ("threads", new.executable, "threads · 3.13.0")]
+    window.controls.set_runtime(Where.WINDOW)  # inside this window: the app's own Python only
+    assert not window.controls.pythons.button.isEnabled()
+    assert [c.python for c in window.controls.python_choices()] == [None]
+    window.controls.set_runtime(Where.LAB)
+    window.store_settings()
+    again = MainWindow(window.store)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.controls.pythons.is_ready(), timeout=30_000)
+    assert [c.label for c in again.controls.python_choices()] == [own, "3.13.0"]
+    again.editor.mark_saved()
+    again.close()
+
+
+def test_a_remembered_python_that_is_gone_is_left_out_with_a_message(
+        qtbot: QtBot, qloop: qasync.QEventLoop, store: QSettings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_pythons(monkeypatch, tmp_path)
+    store.setValue("run/pythons", ["self", "/nowhere/bin/python3.99"])
+    w = MainWindow(store)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.controls.pythons.is_ready(), timeout=30_000)
+    assert [c.python for c in w.controls.python_choices()] == [None]
+    assert "/nowhere/bin/python3.99" in w.statusBar().currentMessage()
+    w.close()
+
+
+def test_two_pythons_run_the_same_plan_side_by_side(qtbot: QtBot, window: MainWindow,
+                                                    qloop: qasync.QEventLoop) -> None:
+    entries = _open_python_menu(qtbot, window)
+    found = window.controls.pythons.interpreters() or []
+    other = next((i for i in found if i.usable and i.version_info[:2] != sys.version_info[:2]), None)
+    if other is None:
+        pytest.skip("only one Python version on this machine")
+    entries[other.executable].trigger()
+    doc, _ = _run(qloop, window, "2x sleep 50ms, cpu 20ms", ["threads"])
+    versions = [r.python.get("version") for r in doc.runs]
+    assert versions == [platform.python_version(), other.version]
+    names = [f"threads · {platform.python_version()}", f"threads · {other.label}"]
+    assert [r.name for r in doc.runs] == names
+    assert [window.metrics.table.horizontalHeaderItem(c).text() for c in range(2)] == names
+    assert window.timeline.section_count() == 2

@@ -1,4 +1,4 @@
-"""`conclab [PLAN.plan] [--run] [--models …] …`: the window's command line, parsed into LaunchOptions."""
+"""`conclab [PLAN.plan | RUN.json] [--run] [--models …] …`: the window's command line, parsed into LaunchOptions."""
 
 from __future__ import annotations
 
@@ -9,27 +9,68 @@ from pathlib import Path
 from conclab.cli.common import Parser, UsageError, is_plan_file, parse_models
 from conclab.ui.shell.boot import LaunchOptions
 
+DESKTOP_HELP = """\
+desktop and checks:
+  conclab --install-desktop-entry    add Concurrency Lab to the desktop's menu (entry, icons, AppStream metainfo)
+  conclab --uninstall-desktop-entry  remove it again
+  conclab --self-test                open the window offscreen, run every model once and check the result"""
 
-def parse_window_args(args: Sequence[str]) -> LaunchOptions:
-    """The window's options; raises UsageError (a one-line message) for anything wrong."""
+
+def is_run_file(path: str) -> bool:
+    """Whether a FILE argument is a saved run: a .json file, or any file whose text starts as JSON does."""
+    if path.lower().endswith(".json"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(64).lstrip()[:1] == b"{"
+    except OSError:
+        return False
+
+
+def window_parser() -> Parser:
     p = Parser(prog="conclab", description="Open the Concurrency Lab window (see also: conclab --help).")
-    p.add_argument("plan", nargs="?", help="a .plan file to open")
+    p.add_argument("file", nargs="?", metavar="PLAN.plan | RUN.json",
+                   help="a plan to open, or a saved run (conclab.run/1 JSON) to show as it was recorded")
     p.add_argument("--run", action="store_true", help="run the plan as soon as the window is shown")
     p.add_argument("--models", help="comma-separated models to run (default: the last ones chosen)")
     p.add_argument("--runtime", choices=("lab", "window"),
                    help="where runs are measured: lab (a process the window only watches) or window (the "
                         "window's own loop and QThreads); default: the last choice")
     p.add_argument("--save-run", metavar="JSON", help="after the run, save it as a conclab.run/1 file")
-    p.add_argument("--screenshot", metavar="PNG", help="after the run, save a screenshot of the screen")
-    p.add_argument("--quit-after-run", action="store_true", help="close the window when the run is done")
-    ns: argparse.Namespace = p.parse_args(list(args))
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="save a screenshot of the screen after the run (without --run: once the window is shown)")
+    p.add_argument("--quit-after-run", action="store_true",
+                   help="close the window when the run is done (without --run: after the screenshot)")
+    return p
+
+
+def window_help() -> str:
+    """The window's usage and options, for the epilog of `conclab --help`."""
+    text = window_parser().format_help()
+    usage, _description, rest = text.split("\n\n", 2)
+    lines = [line for line in rest.splitlines() if not line.lstrip().startswith("-h, --help")]
+    body = "\n".join("  " + line if line else line for line in lines)
+    usage = "\n".join("  " + line for line in usage.strip("\n").splitlines())
+    return (f"the window (no command):\n{usage}\n  Opens the window, with a plan to edit or a saved run to "
+            f"show as it was recorded.\n\n{body.rstrip()}\n\n{DESKTOP_HELP}")
+
+
+def parse_window_args(args: Sequence[str]) -> LaunchOptions:
+    """The window's options; raises UsageError (a one-line message) for anything wrong."""
+    ns: argparse.Namespace = window_parser().parse_args(list(args))
     opts = LaunchOptions(run=ns.run, quit_after_run=ns.quit_after_run, runtime=ns.runtime)
     if ns.save_run:
         opts.save_run = Path(ns.save_run)
-    if ns.plan:
-        opts.plan_path = Path(ns.plan)
-        if not is_plan_file(ns.plan):
-            raise UsageError(f"no such plan file: {ns.plan}")
+    if ns.file:
+        if not is_plan_file(ns.file):
+            raise UsageError(f"no such file: {ns.file}")
+        if is_run_file(ns.file):
+            if ns.run or ns.save_run:
+                raise UsageError(f"{ns.file} is a saved run, shown as it was recorded; --run and --save-run "
+                                 "need a plan (.plan) to run")
+            opts.run_path = Path(ns.file)
+        else:
+            opts.plan_path = Path(ns.file)
     if ns.models:
         opts.models = parse_models(ns.models)
     if ns.screenshot:

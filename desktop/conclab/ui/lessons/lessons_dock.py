@@ -44,6 +44,7 @@ class LessonsDock(QDockWidget):
         self.store = store
         self.panel = LessonsPanel(store, folder, self)
         self.page = LessonPageView(controller, self)
+        self.page.timeline.fit_action.setObjectName("lesson_fit_timeline")
         split = self.split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setObjectName("lessons_splitter")
         split.addWidget(self.panel)

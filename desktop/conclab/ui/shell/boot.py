@@ -1,4 +1,5 @@
-"""Starts the window: the application, its loop, settings, a scripted run if asked, and a clean shutdown."""
+"""Starts the window: the application, its loop, settings, a plan or a saved run given on the command line, a
+scripted run or screenshot if asked, and a clean shutdown."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ if TYPE_CHECKING:
     from conclab.ui.shell.main_window import MainWindow
 
 T0 = perf_counter()
+SETTLE_MS = 1200  # a shown window (or an opened run) has painted by then: the time to take a screenshot
+PYTHON_SEARCH_MS = 2000  # look for the machine's Pythons once the window is up and the lab is warming
 
 
 @dataclass
 class LaunchOptions:
-    """Window options from the command line: a plan to open, and an optional scripted run."""
+    """Window options from the command line: a plan to open or a saved run to show, an optional scripted run."""
 
     plan_path: Path | None = None
+    run_path: Path | None = None  # a saved run (conclab.run/1), shown as it was recorded
     run: bool = False
     models: list[str] | None = None
     runtime: str | None = None  # "lab" or "window"; None: the choice remembered in settings
@@ -38,7 +42,9 @@ def run_app(opts: LaunchOptions) -> int:
 
     from conclab.ui.shell.main_window import MainWindow
     from conclab.ui.shell.qt_app import ensure_app, run_on_loop
+    from conclab.ui.shell.qt_messages import silence_plugin_noise
 
+    silence_plugin_noise()
     app = ensure_app()
     store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
     status: list[int] = [0]
@@ -57,8 +63,14 @@ def run_app(opts: LaunchOptions) -> int:
 
             QTimer.singleShot(0, report)
         _close_on_sigterm(window)
+        QTimer.singleShot(PYTHON_SEARCH_MS, window.controls.pythons.discover)
+        if opts.run_path is not None:
+            run_path = opts.run_path
+            QTimer.singleShot(0, lambda: _open_run(window, run_path, status))
         if opts.run:
             QTimer.singleShot(300, lambda: _scripted_run(window, opts, status))
+        elif opts.screenshot is not None or opts.quit_after_run:
+            QTimer.singleShot(SETTLE_MS, lambda: _finish(window, opts))
         await quit_event.wait()
         await window.controller.wait()
         window.controller.shutdown()
@@ -67,10 +79,31 @@ def run_app(opts: LaunchOptions) -> int:
     return status[0]
 
 
+def _open_run(window: MainWindow, path: Path, status: list[int]) -> None:
+    """`conclab run.json`: show the saved run as it was recorded (a broken file is said in the window)."""
+    if not window.run_files.open_run(path):
+        print(f"conclab: could not open the run {path}", file=sys.stderr, flush=True)
+        status[0] = 2
+
+
+def _finish(window: MainWindow, opts: LaunchOptions) -> None:
+    """Save a screenshot of the screen (or the window, where the screen cannot be grabbed) and close, as asked."""
+    from PySide6.QtGui import QGuiApplication
+
+    if opts.screenshot is not None:
+        screen = window.screen() or QGuiApplication.primaryScreen()
+        shot = screen.grabWindow(0)
+        if shot.isNull() or not shot.save(str(opts.screenshot)):
+            window.grab().save(str(opts.screenshot))
+        print(f"screenshot {opts.screenshot}", flush=True)
+    if opts.quit_after_run:
+        window.editor.mark_saved()  # a scripted session asks no questions
+        window.close()
+
+
 def _scripted_run(window: MainWindow, opts: LaunchOptions, status: list[int]) -> None:
     """`--run`: press Run exactly as a user does; afterwards save the run, screenshot and close, as asked."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QGuiApplication
 
     from conclab.model.session_spec import Runtime
 
@@ -87,27 +120,20 @@ def _scripted_run(window: MainWindow, opts: LaunchOptions, status: list[int]) ->
             except ConclabError as exc:
                 print(f"conclab: {exc}", file=sys.stderr, flush=True)
                 status[0] = 1
+        QTimer.singleShot(500, lambda: _finish(window, opts))
 
-        def finish() -> None:
-            if opts.screenshot is not None:
-                screen = window.screen() or QGuiApplication.primaryScreen()
-                shot = screen.grabWindow(0)
-                if shot.isNull() or not shot.save(str(opts.screenshot)):
-                    window.grab().save(str(opts.screenshot))
-                print(f"screenshot {opts.screenshot}", flush=True)
+    def check_started() -> None:
+        if window.controller.current is before:  # Run refused (an error in the plan, nothing to run)
+            print(f"conclab: not run: {window.statusBar().currentMessage()}", file=sys.stderr, flush=True)
+            status[0] = 2
             if opts.quit_after_run:
                 window.close()
-
-        QTimer.singleShot(500, finish)
 
     window.run_finished.connect(after)
     before = window.controller.current
     window.run_action.trigger()
-    if window.controller.current is before:  # Run refused (an error in the plan, nothing to run)
-        print(f"conclab: not run: {window.statusBar().currentMessage()}", file=sys.stderr, flush=True)
-        status[0] = 2
-        if opts.quit_after_run:
-            window.close()
+    # The run starts once the chosen Pythons are known (at once for the app's own): check after that.
+    window.controls.pythons.call_when_ready(check_started)
 
 
 def _close_on_sigterm(window: MainWindow) -> None:

@@ -116,6 +116,13 @@ class InterpreterPanel(QWidget):
     def own_only(self) -> bool:
         return getattr(self, "_own_only", False)
 
+    def is_searching(self) -> bool:
+        return self._searching
+
+    def interpreters(self) -> list[Interpreter] | None:
+        """What the last search found (None: not searched yet)."""
+        return None if self._interpreters is None else list(self._interpreters)
+
     # -- searching ----------------------------------------------------------------------------------
     def discover(self, refresh: bool = False) -> None:
         """Look for the machine's Pythons on a worker thread (once; again with `refresh`)."""

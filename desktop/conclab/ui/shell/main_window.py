@@ -40,6 +40,7 @@ from conclab.ui.timeline.timeline_view import TimelineView
 
 DEFAULT_PLAN = "3x fetch: net 200ms, cpu 30ms, net 100ms; crunch: cpu 300ms; logger: block 150ms"
 DEFAULT_SIZE = (1280, 800)
+DEFAULT_SHARE = (0.8, 0.85)  # of a larger screen's width and height
 
 
 class MainWindow(QMainWindow):
@@ -173,7 +174,9 @@ class MainWindow(QMainWindow):
         screen = self.screen().availableGeometry() if self.screen() else None
         if screen is None:
             return DEFAULT_SIZE
-        return min(DEFAULT_SIZE[0], screen.width()), min(DEFAULT_SIZE[1], screen.height())
+        width = max(DEFAULT_SIZE[0], int(screen.width() * DEFAULT_SHARE[0]))
+        height = max(DEFAULT_SIZE[1], int(screen.height() * DEFAULT_SHARE[1]))
+        return min(width, screen.width()), min(height, screen.height())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

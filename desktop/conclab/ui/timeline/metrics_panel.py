@@ -306,9 +306,12 @@ class MetricsPanel(QWidget):
         self._fit_columns()
 
     def table_height(self) -> int:
-        """The height that shows every row without scrolling (for layouts that size the panel)."""
+        """The height that shows every row and the overhead line without scrolling (for layouts that size the
+        panel), whether or not runs are shown yet."""
         t = self.table
-        return t.horizontalHeader().sizeHint().height() + t.verticalHeader().length() + 2 * t.frameWidth() + 2
+        header = max(t.horizontalHeader().sizeHint().height(), QFontMetrics(t.font()).height() + 8)
+        label = self.overhead_label.sizeHint().height() + self.layout().spacing()
+        return header + t.verticalHeader().length() + 2 * t.frameWidth() + 2 + label
 
     def row_index(self, key: str) -> int:
         """The table row of a metric row key (see `ROWS`)."""
