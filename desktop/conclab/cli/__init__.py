@@ -16,13 +16,15 @@ from conclab.cli.exports_cmd import add_show_command
 from conclab.cli.inside_cmd import add_inside_command
 from conclab.cli.lessons_cmd import add_lesson_commands
 from conclab.cli.run_cmd import add_run_command
+from conclab.cli.window_args import window_help
 from conclab.model.errors import ConclabError
 
 SUBCOMMANDS = ("run", "lessons", "lesson", "code", "show", "inside")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="conclab", description="Concurrency Lab: asyncio, threads and processes, measured.")
+    p = Parser(prog="conclab", description="Concurrency Lab: asyncio, threads and processes, measured.",
+               epilog=window_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"conclab {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     add_run_command(sub)
