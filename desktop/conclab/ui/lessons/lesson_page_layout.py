@@ -35,6 +35,8 @@ from conclab.ui.timeline.timeline_view import TimelineView
 
 READABLE_WIDTH = 340  # below this the page scrolls sideways instead of wrapping text into slivers
 TIMELINE_MIN_HEIGHT = 320
+SECTION_HEIGHT = 230  # what one run's section reads well in; more runs make a taller timeline, up to
+TIMELINE_MAX_HEIGHT = 760
 
 
 def run_words(spec: RunSpec) -> str:
@@ -51,7 +53,10 @@ def run_words(spec: RunSpec) -> str:
 def runs_html(lesson: Lesson) -> str:
     """The lesson's plan and its runs by label — what Run will measure, not what it will find."""
     runs = " · ".join(f"<b>{escape(r.name)}</b> ({escape(run_words(r))})" for r in lesson.runs)
-    return f"Plan: <code>{escape(lesson.plan_text)}</code><br>Runs: {runs}"
+    plan = "<br>".join(escape(line.strip()) for line in lesson.plan_text.splitlines() if line.strip())
+    cell = '<td style="padding-right: 6px">'
+    return (f"<table><tr>{cell}Plan:</td><td><code>{plan}</code></td></tr>"
+            f"<tr>{cell}Runs:</td><td>{runs}</td></tr></table>")
 
 
 def unmade_text(lesson: Lesson, unmade: list[Unmade]) -> str:
@@ -190,6 +195,11 @@ class LessonPageBaseView(QWidget):
         self.switch_ms.setVisible(interval_ms is not None)
         if interval_ms is not None:
             self.switch_ms.setValue(interval_ms)
+
+    def fit_timeline(self) -> None:
+        """Give the timeline room for every run it shows (the page scrolls; the timeline then needs not)."""
+        wanted = SECTION_HEIGHT * self.timeline.section_count()
+        self.timeline.setMinimumHeight(min(max(TIMELINE_MIN_HEIGHT, wanted), TIMELINE_MAX_HEIGHT))
 
     def scroll_to_top(self) -> None:
         self.scroll_area.verticalScrollBar().setValue(0)

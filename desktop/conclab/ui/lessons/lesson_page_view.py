@@ -201,6 +201,7 @@ class LessonPageView(LessonPageBaseView):
     def _on_run_started(self, index: int, spec: RunSpec) -> None:
         names = {t.id: t.name for t in self._plan.tasks()} if self._plan is not None else {}
         self.timeline.begin_live(spec.model, title=spec_title(spec), names=names)
+        self.fit_timeline()
         self.status.setText(f"Measuring {spec_title(spec)} — run {index + 1} of {self._total}…")
 
     def _on_run_measured(self, _index: int, run: ModelRun) -> None:
@@ -264,11 +265,13 @@ class LessonPageView(LessonPageBaseView):
         for run in runs:
             self.timeline.begin_live(run.model, title=run.name, names=run.task_names())
             self.timeline.end_live(run)
+        self.fit_timeline()
         return runs
 
     def _clear_results(self) -> None:
         self._runs, self._captions, self._result = [], [], None
         self.timeline.clear()
+        self.fit_timeline()
         self.metrics.clear()
         self.results.clear()
         self.caption_label.setText("")
