@@ -161,7 +161,8 @@ class _LessonsMenu:
             return None
         # The lesson's runs were measured on this machine (its lab); each run carries its own Python.
         doc = RunDocument(lesson.plan_text, machine_info(), {}, list(runs))
-        result = lesson_result(lesson, doc, page.chosen())
+        # The page's own result says exactly what the page says (a stopped run judges nothing).
+        result = page.result() or lesson_result(lesson, doc, page.chosen())
         dialog = ExportDialog(page.timeline, page.metrics, doc, self.dock.store, parent=self.window, lesson=result)
         dialog.set_format("page")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
