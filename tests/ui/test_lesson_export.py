@@ -18,8 +18,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from conclab.model.lesson_result import lesson_result
-from conclab.model.run import RunDocument
 from conclab.ui.exports import export_dialog as ed
 from conclab.ui.exports.export_dialog import ExportDialog
 from conclab.ui.exports.page_picture import PAGE_WIDTH
@@ -105,7 +103,8 @@ def test_export_lesson_page_after_running_it_in_the_window(qtbot: QtBot, qloop: 
     assert (image.width(), image.height()) == (2 * PAGE_WIDTH, 2 * int(picture.height))
     texts = picture.texts()
     words = _squashed(" ".join(texts))
-    result = lesson_result(lesson, RunDocument(lesson.plan_text, {}, {}, page.runs()), 0)
+    result = page.result()  # what the page itself says
+    assert result is not None and result.complete
     assert texts[0] == lesson.title
     assert lesson.prediction is not None and _squashed(lesson.prediction.question) in words
     assert result.prediction is not None and _squashed(result.prediction.sentence) in words
