@@ -453,3 +453,66 @@ def test_every_control_has_an_accessible_name_and_tooltip(panel: PlanEditorPanel
         assert index.data(Qt.ItemDataRole.ToolTipRole)
         panel.form_view.tree.setFocus()
     assert QFontInfo(panel.text_view.editor.font()).fixedPitch()
+
+
+def test_a_duration_without_its_unit_says_why_it_is_refused(qtbot, panel: PlanEditorPanel) -> None:
+    model = panel.form_view.model
+    index = model.step_index(0, 0, COL_DURATION)
+    editor = _open_editor(panel, index)
+    assert isinstance(editor, QLineEdit)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "1")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    message = panel.form_view.message
+    assert message.isVisibleTo(panel) and "'1' has no unit" in message.text() and "1ms" in message.text()
+    assert panel.form_view.tree.indexWidget(index) is editor, "the editor stays open to add the unit"
+    assert panel.plan() == parse(MIXED), "nothing changed"
+    qtbot.keyClicks(editor, "ms")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the view commits it on its next turn of the event loop
+    qtbot.waitUntil(lambda: panel.plan().groups[0].steps[0].duration_us == 1000)
+    assert not message.isVisibleTo(panel)
+
+
+def test_leaving_a_duration_cell_without_a_unit_keeps_the_value_and_says_so(qtbot, panel: PlanEditorPanel) -> None:
+    index = panel.form_view.model.step_index(1, 0, COL_DURATION)
+    editor = _open_editor(panel, index)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "250")
+    panel.form_view.tree.setFocus()  # click elsewhere
+    qtbot.waitUntil(lambda: panel.form_view.message.isVisibleTo(panel))
+    assert "'250' has no unit" in panel.form_view.message.text()
+    assert panel.plan() == parse(MIXED)
+
+
+def test_notes_above_the_plan_wrap_and_can_be_hidden(qtbot, panel: PlanEditorPanel) -> None:
+    about = "a long explanation of what this plan shows " * 6
+    panel.set_notes("Ten thousand waiters", about)
+    assert panel.notes_box.isVisibleTo(panel) and panel.notes.wordWrap()
+    assert "Ten thousand waiters" in panel.notes_text()
+    panel.resize(320, 500)
+    assert panel.notes.heightForWidth(280) >= 3 * panel.notes.fontMetrics().height()
+    hide = next(b for b in panel.notes_box.findChildren(QToolButton))
+    hide.click()
+    assert panel.notes_text() == ""
+    panel.set_notes("", "")
+    assert not panel.notes_box.isVisibleTo(panel)
+
+
+def test_an_empty_text_says_the_plan_is_empty_and_how_to_start(qtbot, panel: PlanEditorPanel) -> None:
+    panel.tabs.setCurrentIndex(1)
+    panel.text_view.editor.setPlainText("# nothing yet\n")
+    panel.flush()
+    label = panel.text_view.error_label
+    assert label.isVisibleTo(panel.text_view) and "The plan is empty" in label.text()
+
+
+def test_the_form_shows_every_column_whole_at_its_ideal_width(qtbot, panel: PlanEditorPanel) -> None:
+    panel.resize(panel.ideal_width(), 500)
+    qtbot.wait(10)
+    tree = panel.form_view.tree
+    header = tree.header()
+    for col in range(header.count()):
+        right = header.sectionViewportPosition(col) + header.sectionSize(col)
+        assert right <= tree.viewport().width() + 1, f"column {col} is cut off"
+        title = panel.form_view.model.headerData(col, Qt.Orientation.Horizontal)
+        assert header.sectionSize(col) >= header.fontMetrics().horizontalAdvance(title) + 8, title
