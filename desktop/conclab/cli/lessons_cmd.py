@@ -76,7 +76,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     if args.png or args.svg:
         from conclab.ui.exports.document_page import render_document
 
-        render_document(doc, png=args.png, svg=args.svg, scale=args.scale)
+        render_document(doc, png=args.png, svg=args.svg, scale=args.scale, lesson=result)
     if stopped_by is not None:
         print("stopped: the verdicts above use what was measured before the stop", file=sys.stderr)
         return exit_status(stopped_by)
@@ -101,8 +101,9 @@ def add_lesson_commands(subparsers: Any) -> None:
     one = subparsers.add_parser("lesson", help="run a lesson headless and check its claims")
     one.add_argument("id", help="the lesson's id (see `conclab lessons`)")
     one.add_argument("--json", metavar="PATH", help="also write the run as conclab.run/1 JSON ('-' for stdout)")
-    one.add_argument("--png", metavar="PATH", help="also write the comparison (timelines + metrics) as PNG")
-    one.add_argument("--svg", metavar="PATH", help="also write the comparison as SVG")
+    one.add_argument("--png", metavar="PATH", help="also write the lesson page (question, timelines, verdicts, "
+                     "metrics, explanation) as PNG")
+    one.add_argument("--svg", metavar="PATH", help="also write the lesson page as SVG")
     one.add_argument("--scale", type=int, choices=(1, 2, 3), default=2, help="PNG pixel scale (default 2)")
     one.add_argument("--runtime", choices=("lab", "plain"), default="lab",
                      help="lab: a separate measuring process (default); plain: in this process")
