@@ -14,7 +14,6 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QStyle, QToolTip
 
-from conclab.engines.recorder import Recorder
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun, TaskOutcome
 from conclab.model.trace import STATES, Cause, LaneKind, Span, state_label

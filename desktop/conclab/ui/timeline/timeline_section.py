@@ -67,7 +67,9 @@ class SectionView:
         self.lag_plot.addItem(self.lag_item)
         self.lag_plot.setLabel("left", "lag (ms)")
         self.lag_plot.setLabel("bottom", "time", units="s")
-        self.lag_plot.getAxis("left").setToolTip("How late the main loop ran its 10 ms heartbeat")
+        lag_axis = self.lag_plot.getAxis("left")
+        lag_axis.setToolTip("How late the main loop ran its 10 ms heartbeat")
+        lag_axis.setStyle(textFillLimits=[(0, 0.6), (2, 0.35)])  # a short chart: a few numbers, not a pile
         threshold = pg.InfiniteLine(pos=self.section.lag.threshold_ms, angle=0,
                                     pen=pg.mkPen(FREEZE_HEX, style=Qt.PenStyle.DashLine))
         self.lag_plot.addItem(threshold)
@@ -156,7 +158,7 @@ class SectionView:
             parts.append(f'<span style="color:{FREEZE_HEX}">&#9632;</span>&nbsp;frozen — loop late '
                          f"by more than {section.lag.threshold_ms:.0f} ms")
         if len(section.lag):
-            parts.append(f'<span style="color:{LAG_HEX}">&#9135;</span>&nbsp;lag — how late the main loop ran')
+            parts.append(f'<span style="color:{LAG_HEX}">&#8212;</span>&nbsp;lag — how late the main loop ran')
         suffix = f" ({section.status})" if section.live else ""
         return f"<b>{html.escape(section.title)}</b>{html.escape(suffix)} &nbsp;&nbsp; " + " &nbsp; ".join(parts)
 

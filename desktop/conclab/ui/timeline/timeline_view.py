@@ -56,7 +56,7 @@ class TimelineView(QWidget):
         self._cursor: float | None = None
         self._following = True
         self._dirty = False
-        self._reveal: int | None = None
+        self._reveal: int | None = None  # the section kept in view: the live one, until the user scrolls
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(None)
         self._graphics.ci.setContentsMargins(MARGIN_PX, MARGIN_PX, MARGIN_PX, MARGIN_PX)
@@ -91,6 +91,7 @@ class TimelineView(QWidget):
         self.model.subscribe(self._on_model_changed)
         self.fit_action.triggered.connect(self.fit)
         self._timer.timeout.connect(self._on_frame_due)
+        self._scroll.verticalScrollBar().actionTriggered.connect(self._on_user_scrolled)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._graphics.viewport().installEventFilter(self)
 
@@ -132,7 +133,8 @@ class TimelineView(QWidget):
             self._views[index] = view
         self._relayout()
         if change is Change.ADDED and self._following and self.model.sections[index].live:
-            self._reveal = index  # on the next frame, once the new section is laid out
+            self._reveal = index  # from the next frame on, once the new section is laid out
+        if index == self._reveal:
             self._mark_dirty()
 
     def _new_view(self, section: object) -> SectionView:
@@ -172,7 +174,7 @@ class TimelineView(QWidget):
             self._timer.start()
 
     def _on_frame_due(self) -> None:
-        if not self._dirty and self._reveal is None:
+        if not self._dirty:
             self._timer.stop()
             return
         self._redraw()
@@ -217,11 +219,17 @@ class TimelineView(QWidget):
         needed = self._graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
         self._graphics.setFixedHeight(math.ceil(needed))
 
-    def _scroll_to(self, index: int) -> None:
-        """Scroll so that section `index` is in view (its top when it is taller than the view)."""
+    def _on_user_scrolled(self, *_: object) -> None:
         self._reveal = None
+
+    def _scroll_to(self, index: int) -> None:
+        """Scroll so that section `index` is in view (its top when it is taller than the view); a live
+        section stays in view as it grows, a finished one once more, as laid out at last."""
         if not 0 <= index < len(self._views):
+            self._reveal = None
             return
+        if not self._views[index].section.live:
+            self._reveal = None
         view = self._views[index]
         top = int(self._graphics.mapFromScene(view.title.sceneBoundingRect().topLeft()).y())
         bottom = int(self._graphics.mapFromScene(view.lag_plot.sceneBoundingRect().bottomLeft()).y())
