@@ -66,6 +66,9 @@ def test_arrows_visit_every_change_once_forward_and_back(qtbot: QtBot, window: M
     assert s.t == points[-1]
     assert walk(dock, Key.Key_Left, len(points) + 3) == points[::-1]
     assert window.timeline.cursor_time == s.t  # the timeline's now line went along
+    QTest.qWait(400)  # keys pressed faster than the chips glide: once still, every chip is whole
+    items = dock.panel.views[0].chip_items().values()
+    assert items and all(item.opacity() == 1.0 for item in items)
 
     # Shift+arrows: 10 ms at a time.
     press(dock.panel, Key.Key_Home)

@@ -115,10 +115,13 @@ class CodeTextView(QPlainTextEdit):
             rect = self.blockBoundingGeometry(block).translated(offset)
             if rect.bottom() < 0 or rect.top() > self.viewport().height():
                 continue
-            x = offset.x() + fm.horizontalAdvance(block.text()) + 3 * fm.horizontalAdvance(" ")
             names = [(m.name, state_color(m.state)) for m in on[:NAMES_PER_LINE]]
             if len(on) > NAMES_PER_LINE:
                 names.append((f"+{len(on) - NAMES_PER_LINE}", QColor("#777777")))
+            width = sum(fm.horizontalAdvance(name) + 14 for name, _ in names)
+            # After the line's text, or over its end when that is out of view: the names always show.
+            x = offset.x() + fm.horizontalAdvance(block.text()) + 3 * fm.horizontalAdvance(" ")
+            x = max(0.0, min(x, self.viewport().width() - width - 4))
             for name, color in names:
                 w = fm.horizontalAdvance(name) + 10
                 chip = QRectF(x, rect.top() + 1, w, rect.height() - 2)

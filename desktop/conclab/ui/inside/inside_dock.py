@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from conclab.ui.shell.main_window import MainWindow
 
 TOGGLE_KEYS = "Ctrl+I"
-DOCK_WIDTH = 480
+DOCK_WIDTH = 430
 SIDE_BY_SIDE_PX = 1000
 PRESENTER_KEYS = "F11"
 SLIDE_KEYS = "Ctrl+Shift+E"
@@ -153,6 +153,7 @@ class _Wiring(QObject):
     def _on_dock_shown(self, visible: bool) -> None:
         if visible:
             self.adopt_document()
+            self.dock.panel.setFocus()  # opened to step through: the arrows act here at once
 
     def adopt_document(self) -> None:
         """Show the window's last document when nothing is shown yet (or a run file was opened since)."""

@@ -139,7 +139,6 @@ class InsideView(QGraphicsView):
         self._drop(set(self._chips) - set(layout.chips))
         for key, (where, chip) in layout.chips.items():
             item = self._chips.get(key)
-            fill = chip_fill(chip)
             if item is None:
                 item = self._chips[key] = ChipItem(chip, where.width(), where.height(), fonts.text)
                 item.setPos(where.topLeft())
@@ -150,16 +149,21 @@ class InsideView(QGraphicsView):
                     motion.addAnimation(self._animation(item, b"opacity", 0.0, 1.0))
                 continue
             item.set_chip(chip, where.width(), where.height(), fonts.text)
-            if motion is not None and item.pos() != where.topLeft():
-                motion.addAnimation(self._animation(item, b"pos", item.pos(), where.topLeft()))
-            else:
-                item.setPos(where.topLeft())
-            if motion is not None and item.fill() != fill:
-                motion.addAnimation(self._animation(item, b"color", item.fill(), fill))
-            else:
-                item.set_fill(fill)
+            self._move(item, where, chip_fill(chip), motion)
         if motion is not None and motion.animationCount():
             motion.start()
+
+    def _move(self, item: ChipItem, where: QRectF, fill: QColor, motion: QParallelAnimationGroup | None) -> None:
+        """Take a shown chip to its new place, colour and full opacity (gliding when `motion` is given)."""
+        targets: list[tuple[bytes, object, object]] = [
+            (b"pos", item.pos(), where.topLeft()), (b"color", item.fill(), fill), (b"opacity", item.opacity(), 1.0)]
+        for prop, now, end in targets:
+            if now == end:
+                continue
+            if motion is not None:
+                motion.addAnimation(self._animation(item, prop, now, end))
+            else:
+                item.setProperty(prop.decode(), end)
 
     def _animation(self, item: ChipItem, prop: bytes, start: object, end: object) -> QPropertyAnimation:
         anim = QPropertyAnimation(item, prop)

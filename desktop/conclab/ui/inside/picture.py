@@ -189,11 +189,16 @@ def _threads(b: _Builder) -> str:
     if sequential:
         now = f"running {holder.name}" if holder else (f"running {cores[0].name}" if cores else "idle")
         return f"The one worker is {now}; {queued} task{_s(queued)} wait{_s(queued, 'v')} in the queue."
-    if holder is None:
-        return "The GIL is free: no thread runs Python code now" + (
-            "; threads in C code or I/O run without it." if cores else ".")
-    return (f"The GIL is held by {holder.name}, running Python; {gil} thread{_s(gil)} "
-            f"wait{_s(gil, 'v')} for it.")
+    if holder is not None:
+        others = f"{gil} other thread{_s(gil)} wait{_s(gil, 'v')} for it" if gil else "no other thread waits for it"
+        return f"The GIL is held by {holder.name}, running Python; {others}."
+    if gil:
+        # Someone holds the GIL even when no one is seen running: it is being handed over, or its holder
+        # is itself off its core (a busy machine) — the measurement cannot say which.
+        return (f"No thread runs Python at this instant, yet {gil} wait{_s(gil, 'v')} for the GIL: it is being "
+                "handed over, or its holder is itself waiting for a core.")
+    return "The GIL is free: no thread runs Python code now" + (
+        "; threads in C code or I/O run without it." if cores else ".")
 
 
 def _processes(b: _Builder) -> str:
