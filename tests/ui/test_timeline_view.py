@@ -220,6 +220,10 @@ def test_lag_lane_marks_freezes(view: TimelineView) -> None:
     lag[50] = (0.5, 0.3)
     view.set_runs([_run("asyncio", [Span(1, 0, "task 1", "blocking", 0.2, 0.5)], lag)])
     assert "frozen" in view.legend_text(0)
+    lag_box = view.plots(0)[1].getViewBox()
+    at = view.graphics.viewport().mapTo(view, view.graphics.mapFromScene(lag_box.mapViewToScene(QPointF(0.5, 50))))
+    assert view.tooltip_at(at).splitlines() == ["main loop late by 300.0 ms at 500.0 ms",
+                                                "frozen: the loop was stuck from 200.0 ms to 500.0 ms"]
     image = _plot_image(view, lag=True)
     quiet = [(0.01 * i, 0.002) for i in range(100)]
     calm = _run("asyncio", [Span(1, 0, "task 1", "blocking", 0.2, 0.5)], quiet)

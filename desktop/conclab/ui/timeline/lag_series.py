@@ -56,3 +56,13 @@ class LagSeries:
     @property
     def t_max(self) -> float:
         return float(self.samples()[0].max(initial=0.0))
+
+    def sample_near(self, t: float, tol: float) -> tuple[float, float] | None:
+        """The sample (t, late ms) nearest to time `t` within `tol` seconds, or None."""
+        times, late = self.samples()
+        i = int(np.searchsorted(times, t))
+        near = [j for j in (i - 1, i) if 0 <= j < times.size and abs(times[j] - t) <= tol]
+        if not near:
+            return None
+        j = min(near, key=lambda k: abs(times[k] - t))
+        return float(times[j]), float(late[j])

@@ -212,3 +212,14 @@ class SectionModel:
         if span.worker != task:
             lines.append(f"lane: {span.worker}")
         return "\n".join(lines)
+
+    def describe_lag(self, t: float, tol: float) -> str:
+        """The hover text of the lag chart at time `t`: how late the main loop's heartbeat was there."""
+        sample = self.lag.sample_near(t, tol)
+        if sample is None:
+            return ""
+        at, late = sample
+        text = f"main loop late by {late:.1f} ms at {_ms(at)}"
+        if late > self.lag.threshold_ms:
+            text += f"\nfrozen: the loop was stuck from {_ms(at - late / 1000)} to {_ms(at)}"
+        return text

@@ -7,6 +7,7 @@ their own bounds. When even the minimums do not fit, the sections scroll. No Qt 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 ROW_MIN_PX = 15.0
@@ -18,6 +19,7 @@ TIME_AXIS_PX = 34  # the lag chart's time axis under it
 SPACING_PX = 2  # between a section's title, lanes and lag chart
 MARGIN_PX = 4  # around all sections
 SECTION_EXTRA_PX = PLOT_PAD_PX + TIME_AXIS_PX + 3 * SPACING_PX
+LAG_TICKS = 2  # numbers on a lag chart's axis besides 0, at most: a short chart reads a few, not a pile
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -34,3 +36,10 @@ def fit_heights(available: float, rows: Sequence[int], titles: Sequence[float]) 
     row_px = _clamp((free - len(rows) * LAG_MIN_PX) / lanes, ROW_MIN_PX, ROW_MAX_PX)
     lag_px = _clamp((free - lanes * row_px) / len(rows), LAG_MIN_PX, LAG_MAX_PX)
     return row_px, lag_px
+
+
+def nice_step(top: float, most: int) -> float:
+    """A step of 1, 2 or 5 times a power of ten that cuts [0, top] into at most `most` parts."""
+    raw = top / max(most, 1)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)

@@ -21,7 +21,7 @@ from conclab.ui.timeline.lag_item import LagItem
 from conclab.ui.timeline.section_model import SectionModel
 from conclab.ui.timeline.span_item import SpanItem
 from conclab.ui.timeline.span_store import ROW_PAD
-from conclab.ui.timeline.timeline_layout import PLOT_PAD_PX, TIME_AXIS_PX
+from conclab.ui.timeline.timeline_layout import LAG_TICKS, PLOT_PAD_PX, TIME_AXIS_PX, nice_step
 
 
 def ink() -> QColor:
@@ -69,7 +69,6 @@ class SectionView:
         self.lag_plot.setLabel("bottom", "time", units="s")
         lag_axis = self.lag_plot.getAxis("left")
         lag_axis.setToolTip("How late the main loop ran its 10 ms heartbeat")
-        lag_axis.setStyle(textFillLimits=[(0, 0.6), (2, 0.35)])  # a short chart: a few numbers, not a pile
         threshold = pg.InfiniteLine(pos=self.section.lag.threshold_ms, angle=0,
                                     pen=pg.mkPen(FREEZE_HEX, style=Qt.PenStyle.DashLine))
         self.lag_plot.addItem(threshold)
@@ -136,6 +135,8 @@ class SectionView:
         lag_top = max(section.lag.max_ms * 1.15, 20.0)
         if self._changed("lag_top", lag_top):
             self.lag_plot.setYRange(0, lag_top, padding=0)
+            step = nice_step(lag_top, LAG_TICKS)  # a short chart: a few numbers, not a pile
+            self.lag_plot.getAxis("left").setTickSpacing(step, step)
         title = self._title_html()
         if self._changed("title", title):
             self.title.setText(title)

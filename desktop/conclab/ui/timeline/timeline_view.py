@@ -29,6 +29,7 @@ from conclab.ui.timeline.timeline_section import SectionView
 
 FRAME_MS = 33
 HIT_TOLERANCE_PX = 3.0
+LAG_HIT_PX = 6.0  # lag samples are points: the mouse finds one this close
 MIN_AXIS_PX = 64.0
 AXIS_ROOM_PX = 18.0  # beside the longest lane label: the tick and a gap
 TITLE_MARGIN_PX = 12
@@ -330,10 +331,14 @@ class TimelineView(QWidget):
 
     def _tooltip_for_scene(self, scene_pos: QPointF) -> str:
         found = self._locate(scene_pos)
-        if found is None or found[1] is None:
-            return ""
-        span, in_progress = found[1]
-        return found[0].section.describe(span, in_progress)
+        if found is not None:
+            return "" if found[1] is None else found[0].section.describe(*found[1])
+        for view in self._views:
+            box = view.lag_plot.getViewBox()
+            if box.sceneBoundingRect().contains(scene_pos):
+                tol = LAG_HIT_PX * box.viewPixelSize()[0]
+                return view.section.describe_lag(box.mapSceneToView(scene_pos).x(), tol)
+        return ""
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         text = self._tooltip_for_scene(scene_pos)
