@@ -87,6 +87,11 @@ class PresenterWindow(QWidget):
 
     def show_presenting(self) -> None:
         """Show full screen, the keyboard here."""
+        owner = self.parentWidget()
+        screen = owner.screen() if owner is not None else self.screen()
+        if screen is not None:
+            # Without a window manager (a bare X server, a kiosk) full screen is only a state: size it too.
+            self.setGeometry(screen.geometry())
         self.showFullScreen()
         self.raise_()
         self.activateWindow()
