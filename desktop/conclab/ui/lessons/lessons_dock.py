@@ -2,8 +2,8 @@
 
 The dock holds the lessons list and one lesson page; the "&Lessons" menu (object name `lessons_menu`, just
 before the Help menu) opens each lesson and shows the main window's current plan as code. Lessons run on
-the window's own run controller. The dock takes a good share of the window when it first opens, and puts
-the list above the page when it is too narrow for both side by side.
+the window's own run controller. The dock puts the list above the page when it is too narrow for both
+side by side (the main window decides how wide it opens).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QWidget
 
 from conclab.model.errors import ConclabError
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 CODE_SHORTCUT = "Ctrl+Shift+C"
 PANEL_SHORTCUT = "Ctrl+Shift+L"
 SIDE_BY_SIDE_MIN = 820  # narrower than this, the list goes above the page
-DOCK_SHARE = 0.58  # of the window's width, when the dock first opens
 
 
 class LessonsDock(QDockWidget):
@@ -54,7 +53,6 @@ class LessonsDock(QDockWidget):
         split.setSizes([260, 900])
         self.setWidget(split)
         self.setMinimumWidth(min(480, self.page.minimumSizeHint().width() + 40))
-        self._sized = False
         self.setAccessibleName("Lessons")
         self.menu: _LessonsMenu | None = None
         self.panel.lesson_chosen.connect(self._on_lesson_chosen)
@@ -77,13 +75,6 @@ class LessonsDock(QDockWidget):
             self.split.setOrientation(orientation)
             list_size = 260 if side_by_side else min(200, max(120, event.size().height() // 4))
             self.split.setSizes([list_size, 10_000])
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        window = self.parent()
-        if not self._sized and isinstance(window, QMainWindow) and not self.isFloating():
-            self._sized = True
-            window.resizeDocks([self], [int(window.width() * DOCK_SHARE)], Qt.Orientation.Horizontal)
 
     def _on_lesson_chosen(self, lesson: Lesson) -> None:
         self.page.set_lesson(lesson)

@@ -6,16 +6,14 @@ add theirs by name (`menu("view")`, `menus.insert(...)`), and find any action wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QMessageBox
 
 from conclab import APP_NAME
 from conclab.model.errors import ConclabError
-from conclab.model.examples import Example, load_examples_with_errors
 from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import RunDocument
@@ -33,7 +31,14 @@ from conclab.ui.shell.run_handle import RunHandle
 from conclab.ui.shell.run_request import build_request, confirm_long_run
 from conclab.ui.shell.run_titles import window_cost_text
 from conclab.ui.shell.settings import SessionSettings, load_settings, save_settings
-from conclab.ui.shell.window_layout import build_layout, fit_to_window, start_page_html
+from conclab.ui.shell.window_layout import (
+    bring_back_timeline,
+    build_layout,
+    build_status_bar,
+    fit_to_window,
+    make_room_for_dock,
+    start_page_html,
+)
 from conclab.ui.shell.window_menus import WindowMenus
 from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.timeline_view import TimelineView
@@ -66,12 +71,13 @@ class MainWindow(QMainWindow):
         self.layout_parts = build_layout(self, self.controls, self.editor, self.timeline, self.metrics)
         self.right_splitter = self.layout_parts.right_splitter
         self.files = PlanFiles(self, self.editor, self._settings, self.update_title, self.controls.set_models)
-        self._build_status_bar()
+        self.progress, self.elapsed = build_status_bar(self)
         self.menus = WindowMenus(self)
         self._build_actions()
         self._connect()
         self.run_files = RunFileActions(self)
         self.lessons = install_lessons(self, store, lessons_folder)
+        self.lessons.visibilityChanged.connect(self._on_lessons_visibility_changed)
         self._restore()
         if plan_path is not None:
             self.open_plan(plan_path)
@@ -89,18 +95,6 @@ class MainWindow(QMainWindow):
                     self._settings.problems.append("the last plan could not be restored; loaded the default")
         return parse(DEFAULT_PLAN)
 
-    def _build_status_bar(self) -> None:
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(220)
-        self.progress.setFormat("%v / %m tasks")
-        self.progress.setToolTip("Tasks finished out of all tasks of all chosen models")
-        self.progress.setAccessibleName("progress")
-        self.elapsed = QLabel("", self)
-        self.elapsed.setToolTip("Time since Run was pressed, including start-up")
-        self.statusBar().addPermanentWidget(self.elapsed)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.progress.hide()
-
     def _build_actions(self) -> None:
         keys = QKeySequence.StandardKey
         m, files = self.menus, self.files
@@ -112,7 +106,8 @@ class MainWindow(QMainWindow):
         m.section("file", "file_runs_section")
         m.section("file", "file_quit_section")
         m.add("file", make_action(self, "quit", "&Quit", self.close, keys.Quit, "Quit Concurrency Lab"))
-        self._add_examples()
+        for problem in self.files.add_examples(self.menus.menu("examples")):
+            self._settings.problems.append(f"example skipped: {problem}")
         self.run_action = make_action(self, "run", "&Run", self._on_run_shortcut, "Ctrl+R",
                                       "Run the plan under the chosen models")
         self.stop_action = make_action(self, "stop", "&Stop", self.controller.stop, "Esc", "Stop the run")
@@ -131,20 +126,6 @@ class MainWindow(QMainWindow):
                           tip="Every shortcut of the window"))
         m.section("help", "help_about_section")
         m.add("help", make_action(self, "about", "&About", self._on_about, tip="Version and purpose"))
-
-    def _add_examples(self) -> None:
-        examples, errors = load_examples_with_errors()
-        for ex in examples:
-            tip = f"{ex.description}. Runs under {', '.join(ex.models)}." if ex.models else ex.description
-            act = make_action(self, f"example_{ex.id}", ex.title, self._example_slot(ex), tip=tip)
-            act.setToolTip(f"<p>{act.statusTip()}</p>")  # rich text wraps in a tooltip
-            act.setData(ex.id)
-            self.menus.add("examples", act)
-        for err in errors:
-            self._settings.problems.append(f"example skipped: {err}")
-
-    def _example_slot(self, example: Example) -> Callable[[], None]:
-        return lambda: self._on_example(example)
 
     def _connect(self) -> None:
         c = self.controller
@@ -202,6 +183,11 @@ class MainWindow(QMainWindow):
     def show_timeline(self) -> None:
         """Show the timeline in place of the start page (a run has begun, or one was opened)."""
         self.layout_parts.timeline_stack.setCurrentWidget(self.timeline)
+        bring_back_timeline(self, self.layout_parts, self.lessons)
+
+    def _on_lessons_visibility_changed(self, _visible: bool) -> None:
+        # Deferred: the dock's own geometry is settled only once its show has been processed.
+        QTimer.singleShot(0, lambda: make_room_for_dock(self, self.layout_parts, self.lessons))
 
     # -- running ----------------------------------------------------------------------------
     def _on_run_shortcut(self) -> None:
@@ -308,18 +294,6 @@ class MainWindow(QMainWindow):
         name = self.files.path.name if self.files.path else "untitled plan"
         self.setWindowTitle(f"{name}{' *' if self.editor.is_modified() else ''} — {APP_NAME}")
         self.setWindowModified(self.editor.is_modified())
-
-    def _on_example(self, example: Example) -> None:
-        if not self.files.confirm_discard():
-            return
-        self.editor.set_plan(example.plan(), text=example.text)
-        self.editor.set_notes(example.title, example.about)
-        if example.models:
-            self.controls.set_models(example.models)
-        self.files.path = None
-        self.update_title()
-        models = f" — ticked {', '.join(example.models)}" if example.models else ""
-        self.statusBar().showMessage(f"example: {example.title}{models}", 10_000)
 
     def open_plan(self, path: Path) -> bool:
         """Open a .plan file (its header comment, if any, shown as notes); False, with a message, if it cannot."""

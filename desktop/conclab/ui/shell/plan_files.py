@@ -1,4 +1,5 @@
-"""The window's plan files: New, Open, Save and Save as, asking before unsaved changes would be lost.
+"""The window's plans: New, Open, Save and Save as, and the Examples menu, asking before unsaved changes
+would be lost.
 
 A plan file that starts like an example (``# Title — description``, optionally ``# models: …``) shows
 its title and notes above the plan and ticks its models, exactly as the Examples menu does.
@@ -10,17 +11,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from conclab import APP_NAME
 from conclab.model.errors import ConclabError
-from conclab.model.examples import read_example
+from conclab.model.examples import Example, load_examples_with_errors, read_example
 from conclab.model.fileio import atomic_write_text
 from conclab.model.plan import Group, Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.ui.plan_editor.plan_draft import NEW_STEP
 from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
-from conclab.ui.shell.actions import keys_text
+from conclab.ui.shell.actions import keys_text, make_action
 from conclab.ui.shell.settings import SessionSettings
 
 NEW_PLAN = Plan((Group((NEW_STEP,), name="task1"),))
@@ -57,6 +58,34 @@ class PlanFiles:
         self.editor.show_form()
         self.path = None
         self._on_changed()
+        return True
+
+    def add_examples(self, menu: QMenu) -> list[str]:
+        """Fill the Examples menu (one named action per example); returns one problem per broken file."""
+        examples, errors = load_examples_with_errors()
+        for ex in examples:
+            tip = f"{ex.description}. Runs under {', '.join(ex.models)}." if ex.models else ex.description
+            act = make_action(self.window, f"example_{ex.id}", ex.title, self._example_slot(ex), tip=tip)
+            act.setToolTip(f"<p>{tip}</p>")  # rich text wraps in a tooltip
+            act.setData(ex.id)
+            menu.addAction(act)
+        return errors
+
+    def _example_slot(self, example: Example) -> Callable[[], bool]:
+        return lambda: self.load_example(example)
+
+    def load_example(self, example: Example) -> bool:
+        """Examples → an example: its plan, its notes above it, its models ticked."""
+        if not self.confirm_discard():
+            return False
+        self.editor.set_plan(example.plan(), text=example.text)
+        self.editor.set_notes(example.title, example.about)
+        if example.models:
+            self._set_models(example.models)
+        self.path = None
+        self._on_changed()
+        models = f" — ticked {', '.join(example.models)}" if example.models else ""
+        self._status(f"example: {example.title}{models}", 10_000)
         return True
 
     def open(self) -> bool:

@@ -11,15 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
 from conclab.ui.shell.run_controls_panel import RunControlsPanel
 from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.timeline_view import TimelineView
 
-LEFT_SHARE = (0.34, 0.46)  # the left column's share of the window's width: at least, at most
+LEFT_SHARE = (0.25, 0.46)  # the left column's share of the window's width: at least, at most
 METRICS_SHARE = 0.5  # the metrics table's share of the left column's height, at most
+TIMELINE_MIN = 420  # narrower than this, the timeline is not worth showing beside a side panel
+DOCK_MIN = 620  # a side panel (the lessons) gets at least this much when it opens
+DOCK_SHARE = 0.55  # of the room right of the plan, when there is room for the timeline too
 
 
 @dataclass
@@ -83,6 +95,21 @@ def build_layout(window: QMainWindow, controls: RunControlsPanel, editor: PlanEd
     return WindowLayout(split, left_split, right, stack, start)
 
 
+def build_status_bar(window: QMainWindow) -> tuple[QProgressBar, QLabel]:
+    """The status bar's permanent parts: how long the run has taken, and its tasks done (shown while running)."""
+    progress = QProgressBar(window)
+    progress.setMaximumWidth(220)
+    progress.setFormat("%v / %m tasks")
+    progress.setToolTip("Tasks finished out of all tasks of all chosen models")
+    progress.setAccessibleName("progress")
+    elapsed = QLabel("", window)
+    elapsed.setToolTip("Time since Run was pressed, including start-up")
+    window.statusBar().addPermanentWidget(elapsed)
+    window.statusBar().addPermanentWidget(progress)
+    progress.hide()
+    return progress, elapsed
+
+
 def fit_to_window(layout: WindowLayout, editor: PlanEditorPanel, metrics: MetricsPanel, controls: QWidget) -> None:
     """Share the space out for the window's present size: the left column as wide as the form needs (within
     LEFT_SHARE of the width), the metrics table as tall as its rows (within METRICS_SHARE)."""
@@ -94,3 +121,29 @@ def fit_to_window(layout: WindowLayout, editor: PlanEditorPanel, metrics: Metric
     height = max(1, layout.left_splitter.height())
     table = min(metrics.table_height(), int(height * METRICS_SHARE))
     layout.left_splitter.setSizes([height - table, table])
+
+
+def make_room_for_dock(window: QMainWindow, layout: WindowLayout, dock: QDockWidget) -> None:
+    """A side panel opens beside the plan: with the timeline when both fit, else in the timeline's place
+    (it comes back when the panel closes, or when a run of the window's own starts)."""
+    if dock.isFloating() or not dock.isVisible():
+        layout.right_splitter.show()
+        return
+    left = layout.main_splitter.sizes()[0]
+    room = window.width() - left - 16
+    if room - DOCK_MIN >= TIMELINE_MIN:
+        layout.right_splitter.show()
+        width = max(DOCK_MIN, int(room * DOCK_SHARE))
+    else:
+        layout.right_splitter.hide()
+        width = room
+    window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+
+def bring_back_timeline(window: QMainWindow, layout: WindowLayout, dock: QDockWidget | None) -> None:
+    """Show the timeline column again (a run of the window's own started), narrowing a side panel to fit."""
+    if layout.right_splitter.isVisible():
+        return
+    layout.right_splitter.show()
+    if dock is not None and dock.isVisible() and not dock.isFloating():
+        window.resizeDocks([dock], [DOCK_MIN], Qt.Orientation.Horizontal)

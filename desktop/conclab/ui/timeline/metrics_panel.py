@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -203,6 +204,11 @@ class MetricsPanel(QWidget):
             header = QTableWidgetItem(row.label)
             header.setToolTip(row.tooltip)
             self.table.setVerticalHeaderItem(r, header)
+        self.empty_hint = QLabel("Each run's numbers appear here, one column per run.", self.table.viewport())
+        self.empty_hint.setObjectName("metrics_empty_hint")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setEnabled(False)  # drawn in the palette's disabled (muted) text colour
         self.overhead_label = QLabel(self)
         self.overhead_label.setToolTip(
             "What recording the trace costs: cpu work cut into time-stamped quanta against the same work "
@@ -226,6 +232,7 @@ class MetricsPanel(QWidget):
         self.table.setColumnCount(0)
         self.overhead_label.hide()
         self._label_speedup([])
+        self.empty_hint.show()
 
     def set_runs(self, runs: list[ModelRun]) -> None:
         """Show one column per run; highlight each row's clearly best value when several ran."""
@@ -243,6 +250,7 @@ class MetricsPanel(QWidget):
             for c, m in enumerate(metrics):
                 self.table.setItem(r, c, self._cell(row, m, c in best, stopped[c]))
         self._label_speedup([m for m, s in zip(metrics, stopped, strict=True) if not s])
+        self.empty_hint.setVisible(not runs)
         self._fit_columns()
 
     @staticmethod
@@ -303,6 +311,7 @@ class MetricsPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.empty_hint.setGeometry(self.table.viewport().rect().adjusted(12, 12, -12, -12))
         self._fit_columns()
 
     def table_height(self) -> int:
