@@ -217,8 +217,3 @@ def test_cli_prints_each_file_and_reports_errors_cleanly(
     assert de.main_install_cli(["--install-desktop-entry", "--data-home", str(blocker / "sub")]) == 1
     err = capsys.readouterr().err
     assert "cannot install the desktop entry" in err and "Traceback" not in err
-
-
-def test_packaging_copies_match_the_resources() -> None:
-    for name in (f"{APP_ID}.desktop.in", f"{APP_ID}.metainfo.xml"):
-        assert filecmp.cmp(ROOT / "packaging" / name, ROOT / "resources" / "desktop" / name, shallow=False)
