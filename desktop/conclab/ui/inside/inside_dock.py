@@ -15,7 +15,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QSplitter, QToolButton, QWidget
 
-from conclab.model.run import RunDocument
+from conclab.model.live import LiveFrame
+from conclab.model.run import ModelRun, RunDocument
+from conclab.model.session_spec import RunSpec
 from conclab.ui.inside.code_panel import CodePanel
 from conclab.ui.inside.inside_keys import InsideKeys
 from conclab.ui.inside.inside_panel import InsidePanel
@@ -110,6 +112,41 @@ class InsideDock(QDockWidget):
             self._sized = True
 
 
+class _Follower(QObject):
+    """Follows one run handle into the Inside session — when it is the window's run, not a lesson's."""
+
+    def __init__(self, wiring: _Wiring, handle: RunHandle) -> None:
+        super().__init__(handle)
+        self.wiring = wiring
+        self.session = wiring.session
+        self.following: bool | None = None  # decided when its first run starts (a lesson page says so by then)
+        handle.run_started.connect(self._on_run_started)
+        handle.frame_arrived.connect(self._on_frame)
+        handle.run_finished.connect(self._on_run_finished)
+        handle.finished.connect(self._on_finished)
+        self.handle = handle
+
+    def _on_run_started(self, index: int, spec: RunSpec) -> None:
+        if self.following is None:
+            self.following = not self.wiring.lesson_running()
+            if self.following:
+                self.wiring.begin(self.handle)
+        if self.following:
+            self.session.add_live(index, spec)
+
+    def _on_frame(self, frame: LiveFrame) -> None:
+        if self.following:
+            self.session.apply_frame(frame)
+
+    def _on_run_finished(self, index: int, run: ModelRun) -> None:
+        if self.following:
+            self.session.finish_run(index, run)
+
+    def _on_finished(self, doc: RunDocument) -> None:
+        if self.following:
+            self.wiring.finished(doc)
+
+
 class _Wiring(QObject):
     """Connects a main window's runs, timeline, run files and replay to the Inside session, and back."""
 
@@ -132,15 +169,18 @@ class _Wiring(QObject):
         dock.visibilityChanged.connect(self._on_dock_shown)
 
     def _on_run_started(self, handle: RunHandle) -> None:
-        s = self.session
-        s.begin_session(handle.request.plan_text)
-        self.timeline.set_cursor(None)
-        handle.run_started.connect(s.add_live)
-        handle.frame_arrived.connect(s.apply_frame)
-        handle.run_finished.connect(s.finish_run)
-        handle.finished.connect(self._on_finished)
+        _Follower(self, handle)
 
-    def _on_finished(self, doc: RunDocument) -> None:
+    def lesson_running(self) -> bool:
+        """Whether the lessons dock's page is running its lesson (its runs are shown on its own timeline)."""
+        page = getattr(getattr(self.window, "lessons", None), "page", None)
+        return bool(getattr(page, "running", False))
+
+    def begin(self, handle: RunHandle) -> None:
+        self.session.begin_session(handle.request.plan_text)
+        self.timeline.set_cursor(None)
+
+    def finished(self, doc: RunDocument) -> None:
         self._document = doc
         self.session.set_document(doc, keep_time=True)
 
