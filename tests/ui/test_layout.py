@@ -80,8 +80,10 @@ def layout_problems(width: int, height: int) -> list[str]:
 def _document() -> object:
     from conclab.model.run import RunDocument
 
-    return RunDocument("3x fetch: net 200ms", {}, {}, [fake_run("asyncio"), fake_run("threads"),
-                                                       fake_run("processes", 2)])
+    runs = [fake_run("asyncio"), fake_run("threads"), fake_run("processes", 2)]
+    for run in runs:
+        run.label = f"{run.model} · 3.13.0"
+    return RunDocument("3x fetch: net 200ms", {}, {}, runs)
 
 
 def _control_problems(window: QWidget) -> list[str]:
@@ -124,9 +126,12 @@ def _metrics_problems(window: QWidget) -> list[str]:
             out.append(f"metric name {label!r} is clipped")
     columns = table.horizontalHeader()
     for c in range(table.columnCount()):
-        title = table.horizontalHeaderItem(c).text()
-        if columns.sectionSize(c) < columns.fontMetrics().horizontalAdvance(title) + 6:
-            out.append(f"run name {title!r} is clipped in the metrics")
+        for title in table.horizontalHeaderItem(c).text().splitlines():
+            if columns.sectionSize(c) < columns.fontMetrics().horizontalAdvance(title) + 6:
+                out.append(f"run name {title!r} is clipped in the metrics")
+        right = columns.sectionViewportPosition(c) + columns.sectionSize(c)
+        if right > table.viewport().width() + 1:
+            out.append(f"the metrics of {table.horizontalHeaderItem(c).text()!r} are off screen")
     return out
 
 

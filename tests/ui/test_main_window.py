@@ -485,5 +485,5 @@ def test_two_pythons_run_the_same_plan_side_by_side(qtbot: QtBot, window: MainWi
     assert versions == [platform.python_version(), other.version]
     names = [f"threads · {platform.python_version()}", f"threads · {other.label}"]
     assert [r.name for r in doc.runs] == names
-    assert [window.metrics.table.horizontalHeaderItem(c).text() for c in range(2)] == names
+    assert [window.metrics.column_title(c) for c in range(2)] == names
     assert window.timeline.section_count() == 2

@@ -60,7 +60,9 @@ def test_every_action_has_a_name_and_standard_keys_where_they_exist(window: Main
                 "save_plan": QKeySequence.StandardKey.Save, "save_plan_as": QKeySequence.StandardKey.SaveAs,
                 "quit": QKeySequence.StandardKey.Quit, "help_guide": QKeySequence.StandardKey.HelpContents}
     for name, key in standard.items():
-        assert window.action(name).shortcuts() == QKeySequence.keyBindings(key), name
+        platform_keys = QKeySequence.keyBindings(key)
+        assert window.action(name).shortcuts() == platform_keys or not platform_keys, name
+        assert not window.action(name).shortcut().isEmpty(), f"{name} has no key on this platform"
     assert window.action("save_run").shortcut() != window.action("save_plan_as").shortcut()
 
 

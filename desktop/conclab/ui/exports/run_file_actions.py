@@ -150,9 +150,7 @@ class RunFileActions:
         self.replay.hide()
         self.window.show_timeline()
         self.window.timeline.set_runs(doc.runs)
-        self.window.metrics.set_runs(doc.runs)
-        overhead = doc.calibration.get("recording_overhead")
-        self.window.metrics.set_overhead(overhead if isinstance(overhead, (int, float)) else None)
+        self.window.show_metrics(doc)
         self.window.controller.last_document = doc
         self.document = doc
         self._update()

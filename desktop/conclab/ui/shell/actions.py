@@ -18,6 +18,12 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 Keys = QKeySequence | QKeySequence.StandardKey | str | None
 _NATIVE = QKeySequence.SequenceFormat.NativeText
+# Where a platform defines no binding for a standard key (offscreen or bare X11 know no Quit or Full screen),
+# the common one elsewhere is used, so the command always has a key.
+_FALLBACK = {QKeySequence.StandardKey.Quit: "Ctrl+Q", QKeySequence.StandardKey.FullScreen: "Ctrl+Shift+F"}
+# Keys from Qt::Key_Help up are dedicated keys (Help, New, Open, Save, Exit on some keyboards): they still
+# work, but are not worth listing beside the keys everyone has.
+_DEDICATED_KEYS = Qt.Key.Key_Help.value
 _WIDGET_CONTEXTS = (Qt.ShortcutContext.WidgetShortcut, Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
 
@@ -27,8 +33,11 @@ def plain_text(text: str) -> str:
 
 
 def keys_text(action: QAction) -> str:
-    """The action's shortcuts as shown to people ("Ctrl+Shift+S"; several joined by " or ")."""
-    return " or ".join(k.toString(_NATIVE) for k in action.shortcuts() if not k.isEmpty())
+    """The action's shortcuts as shown to people ("Ctrl+Shift+S"; several joined by " or "), without the
+    dedicated keys only some keyboards have."""
+    shown = [k.toString(_NATIVE) for k in action.shortcuts()
+             if not k.isEmpty() and k[0].key().value < _DEDICATED_KEYS]
+    return " or ".join(shown)
 
 
 def make_action(parent: QObject, name: str, text: str, slot: Callable[[], object] | None = None,
@@ -38,6 +47,8 @@ def make_action(parent: QObject, name: str, text: str, slot: Callable[[], object
     act.setObjectName(name)
     if isinstance(keys, QKeySequence.StandardKey):
         act.setShortcuts(keys)
+        if act.shortcut().isEmpty() and keys in _FALLBACK:
+            act.setShortcut(QKeySequence(_FALLBACK[keys]))
     elif keys:
         act.setShortcut(QKeySequence(keys))
     shown = keys_text(act)

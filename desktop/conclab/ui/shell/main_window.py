@@ -38,6 +38,7 @@ from conclab.ui.shell.window_layout import (
     fit_to_window,
     make_room_for_dock,
     start_page_html,
+    widen_for_metrics,
 )
 from conclab.ui.shell.window_menus import WindowMenus
 from conclab.ui.timeline.metrics_panel import MetricsPanel
@@ -185,6 +186,13 @@ class MainWindow(QMainWindow):
         self.layout_parts.timeline_stack.setCurrentWidget(self.timeline)
         bring_back_timeline(self, self.layout_parts, self.lessons)
 
+    def show_metrics(self, doc: RunDocument) -> None:
+        """Fill the metrics table with a document's runs, widening the plan column so every run shows."""
+        self.metrics.set_runs(doc.runs)
+        overhead = doc.calibration.get("recording_overhead")
+        self.metrics.set_overhead(overhead if isinstance(overhead, int | float) else None)
+        widen_for_metrics(self.layout_parts, self.metrics)
+
     def _on_lessons_visibility_changed(self, _visible: bool) -> None:
         # Deferred: the dock's own geometry is settled only once its show has been processed.
         QTimer.singleShot(0, lambda: make_room_for_dock(self, self.layout_parts, self.lessons))
@@ -272,9 +280,7 @@ class MainWindow(QMainWindow):
         self.run_finished.emit(doc)
         if self._closing:
             return
-        self.metrics.set_runs(doc.runs)
-        overhead = doc.calibration.get("recording_overhead")
-        self.metrics.set_overhead(overhead if isinstance(overhead, float) else None)
+        self.show_metrics(doc)
         handle = self._handle
         state = handle.state.value if handle is not None else "done"
         walls = ", ".join(f"{r.name} {r.metrics['wall_s']:.2f} s" for r in doc.runs)

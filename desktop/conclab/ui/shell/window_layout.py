@@ -147,3 +147,13 @@ def bring_back_timeline(window: QMainWindow, layout: WindowLayout, dock: QDockWi
     layout.right_splitter.show()
     if dock is not None and dock.isVisible() and not dock.isFloating():
         window.resizeDocks([dock], [DOCK_MIN], Qt.Orientation.Horizontal)
+
+
+def widen_for_metrics(layout: WindowLayout, metrics: MetricsPanel) -> None:
+    """Give the plan column the width the metrics table needs for its runs (within LEFT_SHARE), so every
+    run's column is on screen; never narrower than it is."""
+    sizes = layout.main_splitter.sizes()
+    total = sum(sizes)
+    wanted = min(metrics.ideal_width() + 4, int(total * LEFT_SHARE[1]))
+    if wanted > sizes[0] and layout.right_splitter.isVisible():
+        layout.main_splitter.setSizes([wanted, total - wanted])

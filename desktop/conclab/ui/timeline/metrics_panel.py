@@ -239,7 +239,7 @@ class MetricsPanel(QWidget):
         self.clear()
         self.table.setColumnCount(len(runs))
         for c, name in enumerate(column_names(runs)):
-            item = QTableWidgetItem(name)
+            item = QTableWidgetItem(name.replace(" · ", "\n"))  # "threads · 3.13.0" on two short lines
             item.setToolTip(self._column_tip(runs[c]))
             self.table.setHorizontalHeaderItem(c, item)
         metrics = [run.metrics if isinstance(run.metrics, dict) else {} for run in runs]
@@ -286,22 +286,33 @@ class MetricsPanel(QWidget):
             item.setForeground(QBrush(best_color()))
         return item
 
-    def _fit_columns(self) -> None:
-        """Stretch the columns over the table when everything fits; else size each to its text and scroll."""
-        header = self.table.horizontalHeader()
-        count = self.table.columnCount()
-        if count == 0:
-            return
-        titles = QFontMetrics(header.font())
+    def _needed_widths(self) -> list[int]:
+        """Each column's width for its widest cell (bold, as a best value is) and every line of its title."""
+        titles = QFontMetrics(self.table.horizontalHeader().font())
         bold_font = self.table.font()
         bold_font.setBold(True)
         cells = QFontMetrics(bold_font)
         needed = []
-        for c in range(count):
+        for c in range(self.table.columnCount()):
             items = [self.table.item(r, c) for r in range(self.table.rowCount())]
             width = max([cells.horizontalAdvance(i.text()) for i in items if i is not None] + [0])
             title = self.table.horizontalHeaderItem(c)
-            needed.append(max(width, titles.horizontalAdvance(title.text() if title else "")) + 16)
+            lines = title.text().splitlines() if title else []
+            needed.append(max([width] + [titles.horizontalAdvance(line) for line in lines]) + 16)
+        return needed
+
+    def ideal_width(self) -> int:
+        """The width that shows every column whole, without a horizontal scroll bar."""
+        t = self.table
+        return (t.verticalHeader().sizeHint().width() + sum(self._needed_widths()) + 2 * t.frameWidth()
+                + t.verticalScrollBar().sizeHint().width())
+
+    def _fit_columns(self) -> None:
+        """Stretch the columns over the table when everything fits; else size each to its text and scroll."""
+        header = self.table.horizontalHeader()
+        if self.table.columnCount() == 0:
+            return
+        needed = self._needed_widths()
         if sum(needed) <= self.table.viewport().width():
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             return
@@ -325,6 +336,11 @@ class MetricsPanel(QWidget):
     def row_index(self, key: str) -> int:
         """The table row of a metric row key (see `ROWS`)."""
         return next(i for i, row in enumerate(ROWS) if row.key == key)
+
+    def column_title(self, column: int) -> str:
+        """A column's run name as one line ("threads · 3.13.0"), however it is broken in the header."""
+        item = self.table.horizontalHeaderItem(column)
+        return item.text().replace("\n", " · ") if item else ""
 
     def cell_text(self, key: str, column: int) -> str:
         item = self.table.item(self.row_index(key), column)
