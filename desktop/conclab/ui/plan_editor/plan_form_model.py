@@ -25,13 +25,8 @@ from PySide6.QtWidgets import QApplication
 
 from conclab.model.errors import PlanError
 from conclab.model.plan import KIND_HELP, KINDS, OFFLOADS, Offload, Plan, Step, StepKind
-from conclab.ui.plan_editor.plan_draft import (
-    OFFSET_LIMIT_US,
-    STEP_LIMIT_US,
-    PlanDraft,
-    format_duration,
-    parse_duration,
-)
+from conclab.model.plan_text import format_duration
+from conclab.ui.plan_editor.plan_draft import OFFSET_LIMIT_US, STEP_LIMIT_US, PlanDraft, parse_duration
 
 COL_NAME, COL_COUNT, COL_AFTER, COL_EVERY, COL_KIND, COL_DURATION, COL_OFFLOAD = range(7)
 HEADERS = ("Task / step", "Count", "After", "Every", "Kind", "Duration", "Offload")

@@ -32,11 +32,15 @@ def plain_text(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").rstrip(".")
 
 
+def _first_key(keys: QKeySequence) -> int:
+    return int(keys[0].key().value)  # type: ignore[index]  # QKeySequence supports [] in PySide6
+
+
 def keys_text(action: QAction) -> str:
     """The action's shortcuts as shown to people ("Ctrl+Shift+S"; several joined by " or "), without the
     dedicated keys only some keyboards have."""
     shown = [k.toString(_NATIVE) for k in action.shortcuts()
-             if not k.isEmpty() and k[0].key().value < _DEDICATED_KEYS]
+             if not k.isEmpty() and _first_key(k) < _DEDICATED_KEYS]
     return " or ".join(shown)
 
 

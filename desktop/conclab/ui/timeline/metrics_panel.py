@@ -330,7 +330,8 @@ class MetricsPanel(QWidget):
         panel), whether or not runs are shown yet."""
         t = self.table
         header = max(t.horizontalHeader().sizeHint().height(), QFontMetrics(t.font()).height() + 8)
-        label = self.overhead_label.sizeHint().height() + self.layout().spacing()
+        layout = self.layout()
+        label = self.overhead_label.sizeHint().height() + (layout.spacing() if layout is not None else 0)
         return header + t.verticalHeader().length() + 2 * t.frameWidth() + 2 + label
 
     def row_index(self, key: str) -> int:
