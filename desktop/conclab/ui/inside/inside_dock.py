@@ -23,7 +23,7 @@ from conclab.ui.inside.inside_keys import InsideKeys
 from conclab.ui.inside.inside_panel import InsidePanel
 from conclab.ui.inside.inside_session import ALL, InsideSession, Source
 from conclab.ui.inside.presenter_window import PresenterWindow
-from conclab.ui.inside.slide_export import export_slide_dialog
+from conclab.ui.inside.slide_export import SLIDE_KEYS, export_slide_dialog
 from conclab.ui.shell.run_handle import RunHandle
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ TOGGLE_KEYS = "Ctrl+I"
 DOCK_WIDTH = 430
 SIDE_BY_SIDE_PX = 1000
 PRESENTER_KEYS = "F11"
-SLIDE_KEYS = "Ctrl+Shift+E"
 
 
 def code_workers(source: Source, tasks: int) -> int | None:

@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Hashable
 from dataclasses import replace
 from operator import attrgetter
+from time import perf_counter
 
 from conclab.model.inside import Entry, Inside, InsideIndex
 from conclab.model.live import LiveFrame
@@ -41,6 +42,7 @@ from conclab.ui.inside.picture import Counts
 _T0 = attrgetter("t0")
 # An open span is drawn to just past "now" so that the instant "now" falls inside it.
 _PAST_NOW = 1e-6
+REBUILD_FACTOR = 10.0
 _READY_KEY: dict[str, str] = {Cause.GIL: "ready_gil", Cause.CORE: "ready_core", Cause.GIL_OR_CORE: "ready_either"}
 
 
@@ -67,6 +69,8 @@ class LiveRun:
         self._seen: set[int] = set()
         self._seen_new = False
         self._index: tuple[tuple[int, int, float], InsideIndex] | None = None
+        self._built_at = 0.0
+        self._build_s = 0.0
 
     def apply(self, frame: LiveFrame) -> None:
         """Take in one frame of the stream."""
@@ -108,10 +112,16 @@ class LiveRun:
         return ModelRun(self.model, 0, {}, tasks, spans, list(self.lag), dict(self.lanes))
 
     def index(self) -> InsideIndex:
-        """The index of everything recorded so far (built again only when something new has arrived)."""
+        """The index of everything recorded so far: built again when something new has arrived, but at most
+        one tenth of the time (a big run takes a while to index; frames keep coming meanwhile)."""
         key = (len(self.spans), len(self.lag), self.now)
-        if self._index is None or self._index[0] != key:
+        stale = self._index is None or self._index[0] != key
+        if stale and (self._index is None or perf_counter() - self._built_at > REBUILD_FACTOR * self._build_s):
+            started = perf_counter()
             self._index = (key, InsideIndex(self.as_run(), self.plan))
+            self._built_at = perf_counter()
+            self._build_s = self._built_at - started
+        assert self._index is not None
         return self._index[1]
 
     # -- sorting spans into boxes ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 It shows the window's Inside session, so stepping here moves the dock and the window's timeline too.
 Keys: ←/→ and Shift+←/→ step, Space plays, [ and ] change the speed, 1–9 choose a run, A shows all
-runs on one clock, Esc or F11 leave.
+runs on one clock, Ctrl+Shift+E exports the slide of the instant, Esc or F11 leave.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from conclab.ui.inside.inside_keys import InsideKeys
 from conclab.ui.inside.inside_panel import InsidePanel
 from conclab.ui.inside.inside_session import ALL, InsideSession
+from conclab.ui.inside.slide_export import SLIDE_KEYS, export_slide_dialog
 from conclab.ui.inside.verdicts import question_for, verdict_lines
 from conclab.ui.timeline.timeline_view import TimelineView
 
@@ -74,6 +75,10 @@ class PresenterWindow(QWidget):
         box.addWidget(split, 1)
 
     def _add_keys(self) -> None:
+        slide = QAction(self)
+        slide.setShortcut(QKeySequence(SLIDE_KEYS))
+        slide.triggered.connect(lambda _=False: export_slide_dialog(self.session, self))
+        self.addAction(slide)
         modes = [("A", ALL)] + [(str(n), n - 1) for n in range(1, 10)]
         for keys, mode in [("Esc", None), ("F11", None), *modes]:
             act = QAction(self)

@@ -26,6 +26,7 @@ from conclab.ui.inside.inside_view import InsideView
 from conclab.ui.inside.verdicts import question_for, verdict_lines
 from conclab.ui.timeline.timeline_view import TimelineView
 
+SLIDE_KEYS = "Ctrl+Shift+E"
 BACKGROUND_HEX = "#FFFFFF"
 SLIDE_SIZE = QSize(1920, 1080)
 SLIDE_CAP = 8
