@@ -309,9 +309,11 @@ def install_inside(window: MainWindow) -> InsideDock:
     """Add the Inside dock (hidden until asked for) beside the timeline, its stepping keys (where the dock or
     the timeline has the keyboard) and the View menu's See inside, Presenter mode and Export slide."""
     dock = InsideDock(InsideSession(window), window)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-    dock.hide()
+    # The window restored its state before the dock existed: where the user left it last time, if anywhere.
+    if not window.restoreDockWidget(dock):
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        dock.hide()
     dock.keys.attach(window.timeline)
     dock.wiring = _Wiring(window, dock)
     dock.menu = InsideMenu(window, dock)
