@@ -9,10 +9,11 @@ plan editor (after asking about unsaved changes), so Run measures the same plan 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from PySide6.QtCore import QSettings, SignalInstance
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QSplitter, QStatusBar, QWidget
 
 from conclab import APP_NAME
 from conclab.model.errors import ConclabError
@@ -21,32 +22,62 @@ from conclab.model.plan_text import parse
 from conclab.model.run import RunDocument, python_label
 from conclab.model.runfile import dumps, load_run_file
 from conclab.ui.exports.export_dialog import ExportDialog
+from conclab.ui.plan_editor.plan_editor_panel import PlanEditorPanel
 from conclab.ui.shell.actions import make_action
+from conclab.ui.shell.plan_files import PlanFiles
+from conclab.ui.shell.run_controller import RunController
+from conclab.ui.shell.window_menus import WindowMenus
+from conclab.ui.timeline.metrics_panel import MetricsPanel
 from conclab.ui.timeline.replay_panel import ReplayPanel
-
-if TYPE_CHECKING:
-    from conclab.ui.shell.main_window import MainWindow
+from conclab.ui.timeline.timeline_view import TimelineView
 
 RUN_FILTER = "Runs (*.json);;All files (*)"
+
+
+class RunHost(Protocol):
+    """What the run-file actions need from the main window (named here, so this module needs not import it)."""
+
+    timeline: TimelineView
+    metrics: MetricsPanel
+    store: QSettings
+    controller: RunController
+    editor: PlanEditorPanel
+    files: PlanFiles
+    menus: WindowMenus
+    right_splitter: QSplitter
+
+    @property
+    def run_finished(self) -> SignalInstance: ...
+
+    def window(self) -> QWidget: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+    def show_timeline(self) -> None: ...
+
+    def show_metrics(self, doc: RunDocument) -> None: ...
+
+    def update_title(self) -> None: ...
 
 
 class RunFileActions:
     """Adds File → Open run / Save run / Export and View → Replay run to a main window."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
-        self.replay = ReplayPanel(window.timeline, [], window)
+    def __init__(self, host: RunHost) -> None:
+        window = self.window = host
+        self.parent = host.window()
+        self.replay = ReplayPanel(window.timeline, [], self.parent)
         self.replay.hide()
         window.right_splitter.insertWidget(1, self.replay)
-        self.open_action = make_action(window, "open_run", "Open r&un…", self._on_open_triggered, "Ctrl+Shift+O",
+        self.open_action = make_action(self.parent, "open_run", "Open r&un…", self._on_open_triggered, "Ctrl+Shift+O",
                                        "Open a saved run and show it as it was recorded, without running it")
-        self.save_action = make_action(window, "save_run", "Save &run…", self._on_save_triggered, "Ctrl+Alt+S",
+        self.save_action = make_action(self.parent, "save_run", "Save &run…", self._on_save_triggered, "Ctrl+Alt+S",
                                        "Save the last run (timelines, metrics, plan) as a .json file")
-        self.export_action = make_action(window, "export", "&Export…", self.export, "Ctrl+E",
+        self.export_action = make_action(self.parent, "export", "&Export…", self.export, "Ctrl+E",
                                          "Export the timeline as PNG/SVG, or the run as CSV, Chrome trace or JSON")
         for act in (self.open_action, self.save_action, self.export_action):
             window.menus.insert("file", act, before="file_quit_section")
-        self.replay_action = make_action(window, "replay_run", "&Replay run", self.start_replay,
+        self.replay_action = make_action(self.parent, "replay_run", "&Replay run", self.start_replay,
                                          QKeySequence("Ctrl+Shift+R"),
                                          "Play the last run back slowly, drawn from its recorded trace")
         window.menus.insert("view", self.replay_action, before="view_panels_section")
@@ -76,7 +107,7 @@ class RunFileActions:
 
     def export(self) -> None:
         dialog = ExportDialog(self.window.timeline, self.window.metrics, self.document, self.window.store,
-                              parent=self.window)
+                              parent=self.parent)
         dialog.exported.connect(lambda p: self.window.statusBar().showMessage(f"exported {p}", 8000))
         dialog.exec()
 
@@ -91,14 +122,14 @@ class RunFileActions:
             return False
         if path is None:
             start = str(Path(self.window.files.settings.last_dir) / "run.json")
-            name, _ = QFileDialog.getSaveFileName(self.window, "Save run", start, RUN_FILTER)
+            name, _ = QFileDialog.getSaveFileName(self.parent, "Save run", start, RUN_FILTER)
             if not name:
                 return False
             path = Path(name) if Path(name).suffix else Path(name).with_suffix(".json")
         try:
             self.write_run(self.document, path)
         except ConclabError as exc:
-            QMessageBox.warning(self.window, APP_NAME, str(exc))
+            QMessageBox.warning(self.parent, APP_NAME, str(exc))
             return False
         self.window.files.settings.last_dir = str(path.parent)
         self.window.statusBar().showMessage(f"saved run to {path}", 8000)
@@ -110,7 +141,7 @@ class RunFileActions:
             self.window.statusBar().showMessage("a run is going: stop it before opening another", 8000)
             return False
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self.window, "Open run", self.window.files.settings.last_dir,
+            name, _ = QFileDialog.getOpenFileName(self.parent, "Open run", self.window.files.settings.last_dir,
                                                   RUN_FILTER)
             if not name:
                 return False
@@ -118,7 +149,7 @@ class RunFileActions:
         try:
             doc = load_run_file(path)
         except ConclabError as exc:
-            QMessageBox.warning(self.window, APP_NAME, f"Could not open the run {path.name}:\n{exc}")
+            QMessageBox.warning(self.parent, APP_NAME, f"Could not open the run {path.name}:\n{exc}")
             return False
         self.show_document(doc)
         self._load_plan(doc, path)
