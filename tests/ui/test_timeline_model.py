@@ -168,12 +168,13 @@ def test_spans_in_progress_merge_per_row_and_state_and_free_their_slots() -> Non
     layer = SpanLayer()
     layer.now = 1.0
     starts = [(0, 2, 0.5), (0, 2, 0.2), (0, 2, 0.9), (0, 1, 0.4), (1, 2, 0.3), (0, 2, 1.5)]
-    layer.opened.apply((k, Span(k, 0, "x", STATES[s], t, t), row) for k, (row, s, t) in enumerate(starts))
+    layer.opened.apply(range(6), [Span(k, 0, "x", STATES[s], t, t) for k, (_, s, t) in enumerate(starts)],
+                       [row for row, _, _ in starts])
     rects = layer.frame(0.0, 2.0, 0.01).rects
     assert sorted(map(tuple, np.round(rects[2], 9))) == [(0.2, ROW_PAD, 0.8, 1 - 2 * ROW_PAD),
                                                          (0.3, 1 + ROW_PAD, 0.7, 1 - 2 * ROW_PAD),
                                                          (1.5, ROW_PAD, 0.01, 1 - 2 * ROW_PAD)]
     assert [tuple(r) for r in np.round(rects[1], 9)] == [(0.4, ROW_PAD, 0.6, 1 - 2 * ROW_PAD)]
     assert layer.hit_open(0.95, 0) is not None and layer.hit_open(0.95, 2) is None
-    layer.opened.apply([(k, None, -1) for k in range(6)] + [(9, Span(9, 0, "x", "running", 0.0, 0.0), 0)])
+    layer.opened.apply([*range(6), 9], [None] * 6 + [Span(9, 0, "x", "running", 0.0, 0.0)], [-1] * 6 + [0])
     assert len(layer.opened) == 1 and len(layer.opened.spans) == 6  # a freed slot was reused

@@ -10,7 +10,7 @@ when data arrives, never while drawing. No Qt here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun
@@ -51,7 +51,7 @@ class SectionModel:
         self.now: float = 0.0
         self.version = 0
         self._kind_of = kind_of or (lambda _name: LaneKind.WORKER)  # lanes no frame announced
-        self._present: set[LegendKey] = set()
+        self._present: set[LegendKey] = set()  # (state, cause) pairs as measured
         self._queue_lane: str | None = None
         self._on_loop: set[Hashable] = set()  # keys of spans in progress copied onto the event loop row
 
@@ -90,11 +90,6 @@ class SectionModel:
         for name in dict.fromkeys(n for n in names if n not in kinds):
             self._add_lane(name, self._kind_of(name))
 
-    def _legend_key(self, span: Span) -> LegendKey:
-        if span.state == State.READY_WAIT:
-            return span.state, span.cause or default_cause(self.model)
-        return span.state, ""
-
     def _add_spans(self, batch: Iterable[Span]) -> bool:
         spans = [s if type(s) is Span else Span(*s) for s in batch]
         self._add_unknown_lanes(s.worker for s in spans)
@@ -106,8 +101,9 @@ class SectionModel:
         ids: list[int] = []
         loop = self.lanes.loop_row
         queued = False
+        present = self._present
         for span in spans:
-            self._present.add(self._legend_key(span))
+            present.add((span.state, span.cause))
             kind = kinds[span.worker]
             if kind == LaneKind.QUEUE:
                 self.queue.add(span)
@@ -130,35 +126,44 @@ class SectionModel:
         self.layer.store.append(rows, states, t0, t1, ids)
         return queued
 
-    def _apply_open(self, batch: Iterable[tuple[Hashable, Span | None]]) -> bool:
-        changes = [(k, s if s is None or type(s) is Span else Span(*s)) for k, s in batch]
-        self._add_unknown_lanes(s.worker for _, s in changes if s is not None)
+    def _apply_open(self, changes: Sequence[tuple[Hashable, Span | None]]) -> bool:
+        self._add_unknown_lanes(s[2] for _, s in changes if s is not None)  # s[2]: the lane, Span or tuple
         kinds, row_of, present = self.lanes.kinds, self.lanes.row_of, self._present
         loop, on_loop, queue = self.lanes.loop_row, self._on_loop, self.queue
-        ready, default = State.READY_WAIT, default_cause(self.model)
-        table: list[tuple[Hashable, Span | None, int]] = []
+        queue_kind, task_kind = LaneKind.QUEUE, LaneKind.TASK
+        keys: list[Hashable] = []
+        spans: list[Span | None] = []
+        rows: list[int] = []
         queue_changed = False
+        # The hot loop of a live frame (ten thousand changes at a run's start): no tuple per change.
         for key, span in changes:
+            if span is not None and type(span) is not Span:
+                span = Span(*span)
             kind = None if span is None else kinds[span.worker]
-            if kind == LaneKind.QUEUE or queue.opened:
-                queue_changed |= queue.set_open(key, span if kind == LaneKind.QUEUE else None)
-                if kind == LaneKind.QUEUE:
-                    span = None
+            if kind is queue_kind:
+                queue_changed |= queue.set_open(key, span)
+                span = None
+            elif queue.opened:
+                queue_changed |= queue.set_open(key, None)
+            keys.append(key)
+            spans.append(span)
+            busy = False
             if span is None:
-                table.append((key, None, -1))
+                rows.append(-1)
             else:
-                state = span.state
-                present.add((state, span.cause or default) if state == ready else (state, ""))
-                table.append((key, span, row_of(span.worker)))
+                present.add((span.state, span.cause))
+                rows.append(row_of(span.worker))
+                busy = kind is task_kind and span.state in _BUSY
             # Whoever runs or blocks on a task lane holds the event loop: its row shows them too.
-            busy = kind == LaneKind.TASK and span is not None and span.state in _BUSY
             if loop >= 0 and (busy or key in on_loop):
-                table.append(((_LOOP_KEY, key), span if busy else None, loop))
+                keys.append((_LOOP_KEY, key))
+                spans.append(span if busy else None)
+                rows.append(loop)
                 if busy:
                     on_loop.add(key)
                 else:
                     on_loop.discard(key)
-        self.layer.opened.apply(table)
+        self.layer.opened.apply(keys, spans, rows)
         return queue_changed
 
     def _update_queue(self) -> None:
@@ -179,9 +184,16 @@ class SectionModel:
             ends.append(self.now)
         return max(ends)
 
+    @property
+    def legend_count(self) -> int:
+        """How many entries the legend has (it only ever grows, so a changed count is a changed legend)."""
+        return len(self._present)  # raw (state, cause) pairs: at worst a redraw of an unchanged legend
+
     def legend(self) -> list[tuple[str, str]]:
         """(state, words) of every state present, a ready wait once per measured cause, in a fixed order."""
-        keys = sorted(self._present, key=lambda k: (_LEGEND_ORDER.get(k, len(_LEGEND_ORDER)), k))
+        default = default_cause(self.model)
+        found = {(s, (c or default) if s == State.READY_WAIT else "") for s, c in self._present}
+        keys = sorted(found, key=lambda k: (_LEGEND_ORDER.get(k, len(_LEGEND_ORDER)), k))
         return [(state, state_label(state, self.model, cause)) for state, cause in keys]
 
     def span_at(self, x: float, row: int, tol: float) -> tuple[Span, bool] | None:

@@ -8,7 +8,7 @@ Qt here.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -33,34 +33,48 @@ class OpenSpanTable:
     def __len__(self) -> int:
         return len(self._slots)
 
-    def apply(self, changes: Iterable[tuple[OpenKey, Span | None, int]]) -> bool:
-        """Set each key's span and its row (span None: that key has nothing in progress any more);
-        whether anything changed."""
-        batch: dict[int, tuple[int, int, float]] = {}
-        slots, free, spans = self._slots, self._free, self.spans
-        for key, span, row in changes:
+    def apply(self, keys: Sequence[OpenKey], spans: Sequence[Span | None], rows: Sequence[int]) -> bool:
+        """Set each key's span and its row, given as parallel lists (span None: that key has nothing in
+        progress any more); whether anything changed. Parallel lists, not tuples: a frame at a run's
+        start carries ten thousand changes, and tuples that many would wake the garbage collector."""
+        at: dict[int, int] = {}  # slot -> its place in the lists below (a key may change twice in a batch)
+        slot_list: list[int] = []
+        row_list: list[int] = []
+        state_list: list[int] = []
+        t0_list: list[float] = []
+        slots, free, table = self._slots, self._free, self.spans
+        for key, span, row in zip(keys, spans, rows, strict=True):
             slot = slots.get(key)
             if span is None:
-                if slot is not None:
-                    del slots[key]
-                    free.append(slot)
-                    spans[slot] = None
-                    batch[slot] = (-1, 0, 0.0)
-                continue
-            if slot is None:
-                slot = slots[key] = free.pop() if free else len(spans)
-                if slot == len(spans):
-                    spans.append(None)
-            spans[slot] = span
-            batch[slot] = (row, state_index(span.state), span.t0)
-        if not batch:
+                if slot is None:
+                    continue
+                del slots[key]
+                free.append(slot)
+                table[slot] = None
+                row, state, t0 = -1, 0, 0.0
+            else:
+                if slot is None:
+                    slot = slots[key] = free.pop() if free else len(table)
+                    if slot == len(table):
+                        table.append(None)
+                table[slot] = span
+                state, t0 = state_index(span.state), span.t0
+            place = at.get(slot)
+            if place is None:
+                at[slot] = len(slot_list)
+                slot_list.append(slot)
+                row_list.append(row)
+                state_list.append(state)
+                t0_list.append(t0)
+            else:
+                row_list[place], state_list[place], t0_list[place] = row, state, t0
+        if not slot_list:
             return False
-        self._grow(len(self.spans))
-        at = np.fromiter(batch.keys(), np.intp, len(batch))
-        rows, states, t0 = zip(*batch.values(), strict=True)
-        self._rows[at] = rows
-        self._states[at] = states
-        self._t0[at] = t0
+        self._grow(len(table))
+        index = np.asarray(slot_list, np.intp)
+        self._rows[index] = row_list
+        self._states[index] = state_list
+        self._t0[index] = t0_list
         self._cache = None
         return True
 

@@ -91,8 +91,12 @@ class SectionView:
     # -- geometry -----------------------------------------------------------------------------------
     def label_width(self) -> float:
         """Pixels the longest lane label needs."""
-        metrics = QFontMetricsF(self.plot.getAxis("left").font())
-        return max((metrics.horizontalAdvance(label) for label in self.section.lanes.labels), default=0.0)
+        lanes = self.section.lanes
+        if self._shown.get("label_width_of") != lanes.version:
+            metrics = QFontMetricsF(self.plot.getAxis("left").font())
+            self._shown["label_width"] = max((metrics.horizontalAdvance(t) for t in lanes.labels), default=0.0)
+            self._shown["label_width_of"] = lanes.version
+        return float(self._shown["label_width"])  # type: ignore[arg-type]
 
     def set_widths(self, axis_px: int, title_width: float) -> None:
         """Make the left axes `axis_px` wide (the same in every section, so time lines up) and wrap the title."""
@@ -137,9 +141,10 @@ class SectionView:
             self.lag_plot.setYRange(0, lag_top, padding=0)
             step = nice_step(lag_top, LAG_TICKS)  # a short chart: a few numbers, not a pile
             self.lag_plot.getAxis("left").setTickSpacing(step, step)
-        title = self._title_html()
-        if self._changed("title", title):
-            self.title.setText(title)
+        lag = section.lag
+        if self._changed("legend", (section.title, section.live, section.status, section.legend_count,
+                                    lag.max_ms > lag.threshold_ms, len(lag) > 0)):
+            self.title.setText(self._title_html())
             self._wrap_title()
 
     def _draw_queue(self) -> None:
@@ -155,7 +160,7 @@ class SectionView:
     def _title_html(self) -> str:
         section = self.section
         parts = [legend_swatch_html(state, words) for state, words in section.legend()]
-        if section.lag.freezes().size:
+        if section.lag.max_ms > section.lag.threshold_ms:
             parts.append(f'<span style="color:{FREEZE_HEX}">&#9632;</span>&nbsp;frozen — loop late '
                          f"by more than {section.lag.threshold_ms:.0f} ms")
         if len(section.lag):

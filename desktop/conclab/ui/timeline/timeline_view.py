@@ -57,6 +57,7 @@ class TimelineView(QWidget):
         self._cursor: float | None = None
         self._following = True
         self._dirty = False
+        self._laid_out: object = None  # what the geometry was last fitted to
         self._reveal: int | None = None  # the section kept in view: the live one, until the user scrolls
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(None)
@@ -189,8 +190,11 @@ class TimelineView(QWidget):
             view.refresh()
         self._fit_geometry()
         extent = self._x_extent()
+        limit = extent
+        if self.model.live is not None:  # a growing run: move the limit in steps, not every frame
+            limit = LIVE_MIN_S * 2 ** math.ceil(math.log2(max(extent, LIVE_MIN_S) / LIVE_MIN_S))
         for view in self._views:
-            view.set_x_limits(extent)
+            view.set_x_limits(limit)
         if self._views and self._following:
             self._views[0].plot.setXRange(0.0, extent, padding=0)
 
@@ -208,6 +212,10 @@ class TimelineView(QWidget):
             return
         viewport = self._scroll.viewport()
         width = viewport.width()
+        key = (width, viewport.height(), tuple((v.section.lanes.version, v.title.text) for v in self._views))
+        if key == self._laid_out:
+            return
+        self._laid_out = key
         labels = max(v.label_width() for v in self._views)
         axis_px = round(min(max(labels + AXIS_ROOM_PX, MIN_AXIS_PX), max(width * 0.4, MIN_AXIS_PX)))
         for view in self._views:
