@@ -18,11 +18,11 @@ EXIT_CODE = 3
 
 
 def dying_child_job(task: int, steps: tuple[Step, ...], first_index: int, addr: tuple[str, int] | None,
-                    use_cal: bool) -> Any:
+                    use_cal: bool, deadline: float | None = None) -> Any:
     """Task DYING_TASK ends its worker process with `os._exit` (no clean-up, no reply); others run."""
     if task == DYING_TASK:
         os._exit(EXIT_CODE)
-    return procpool.child_job(task, steps, first_index, addr, use_cal)
+    return procpool.child_job(task, steps, first_index, addr, use_cal, deadline)
 
 
 _real_connect = socket.socket.connect
@@ -36,12 +36,12 @@ def _loopback_only_connect(self: socket.socket, address: Any) -> None:
 
 
 def loopback_guarded_child_job(task: int, steps: tuple[Step, ...], first_index: int,
-                               addr: tuple[str, int] | None, use_cal: bool) -> Any:
+                               addr: tuple[str, int] | None, use_cal: bool, deadline: float | None = None) -> Any:
     """Run the real job with every socket connection in this worker process checked for 127.0.0.1.
 
     A connection anywhere else raises inside the step, so the task fails and says why."""
     socket.socket.connect = _loopback_only_connect  # type: ignore[method-assign]
     try:
-        return procpool.child_job(task, steps, first_index, addr, use_cal)
+        return procpool.child_job(task, steps, first_index, addr, use_cal, deadline)
     finally:
         socket.socket.connect = _real_connect  # type: ignore[method-assign]

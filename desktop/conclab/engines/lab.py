@@ -132,7 +132,7 @@ class Lab:
         for line in commands:
             try:
                 msg = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting too: this thread must outlive any line
                 continue
             if not isinstance(msg, dict):
                 continue

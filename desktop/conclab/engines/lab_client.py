@@ -116,7 +116,10 @@ class LabClient:
                 self._watch(loop)
             return
         self._shut(kill=True)
-        argv, env = lab_command(self.interpreter)
+        try:
+            argv, env = lab_command(self.interpreter)
+        except OSError as exc:  # the cache folder holding the package path for another Python
+            raise LabError(f"could not prepare the lab: {exc.strerror or exc}: {exc.filename}") from None
         try:
             self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, env=env, start_new_session=True)
@@ -167,8 +170,9 @@ class LabClient:
         try:
             for kind, payload in self._reader.feed(data):
                 self._dispatch(kind, payload)
-        except (ValueError, KeyError, TypeError) as exc:
-            self._fail(LabError(f"the lab sent something unreadable ({exc}); it will start afresh"), kill=True)
+        except Exception as exc:  # whatever garbled bytes make the decoder raise, the run must fail, not hang
+            self._fail(LabError(f"the lab sent something unreadable ({exc or type(exc).__name__}); it will start "
+                               "afresh"), kill=True)
 
     def _on_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -180,6 +184,14 @@ class LabClient:
             self._loop.remove_reader(self._proc.stderr.fileno())
             return
         self._stderr += data
+        del self._stderr[:-STDERR_TAIL]
+
+    def _drain_stderr(self) -> None:
+        if self._proc is None or self._proc.stderr is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            while data := os.read(self._proc.stderr.fileno(), 1 << 16):
+                self._stderr += data
         del self._stderr[:-STDERR_TAIL]
 
     def _dispatch(self, kind: int, payload: bytes) -> None:
@@ -215,6 +227,7 @@ class LabClient:
 
     def _on_lab_gone(self) -> None:
         code = self._proc.wait() if self._proc is not None else None
+        self._drain_stderr()  # its last words may still be in the pipe: they are the reason
         reason = _describe_exit(code, bytes(self._stderr))
         if self._hello is not None and not self._hello.done():
             self._hello.set_exception(LabError(f"the lab could not start: {reason}"))
