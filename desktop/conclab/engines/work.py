@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import threading
 from collections.abc import Callable
 from time import perf_counter, process_time, thread_time
@@ -178,9 +179,13 @@ def _quanta_untimed(
     lane.add(task, step, State.RUNNING, t0, perf_counter())
 
 
-def measure_overhead(cal: Calibration, seconds: float = 0.02, trials: int = 7) -> float:
+def measure_overhead(cal: Calibration, seconds: float = 0.01, pairs: int = 15) -> float:
     """What recording costs on cpu work: a step cut into time-stamped quanta against the same work
-    in untimed quanta (best of several trials each), as a fraction (0.01 = 1 %)."""
+    in untimed quanta, as a fraction (0.01 = 1 %).
+
+    The two run in adjacent pairs, in alternating order, and the median of the per-pair ratios is kept:
+    on a busy machine a best-of over each side apart drifts by ±10 %, a pair's ratio much less.
+    """
 
     class _Never:
         def is_set(self) -> bool:
@@ -192,13 +197,18 @@ def measure_overhead(cal: Calibration, seconds: float = 0.02, trials: int = 7) -
     never = _Never()
     timed, untimed = Lane("probe"), Lane("probe")
     untimed.detail = False
-    best = {True: float("inf"), False: float("inf")}
-    for _ in range(trials):
-        for lane in (timed, untimed):
-            t0 = perf_counter()
-            cpu(lane, 0, 0, seconds, cal, never)
-            best[lane.detail] = min(best[lane.detail], perf_counter() - t0)
-    return best[True] / best[False] - 1.0
+
+    def took(lane: Lane) -> float:
+        t0 = perf_counter()
+        cpu(lane, 0, 0, seconds, cal, never)
+        return perf_counter() - t0
+
+    ratios = []
+    for i in range(pairs):
+        first, second = (timed, untimed) if i % 2 == 0 else (untimed, timed)
+        a, b = took(first), took(second)
+        ratios.append(a / b if first is timed else b / a)
+    return statistics.median(ratios) - 1.0
 
 
 def cpu(lane: Lane, task: int, step: int, seconds: float, cal: Calibration, stop: StopFlag) -> None:
