@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-ROW_MIN_PX = 15.0
+ROW_MIN_PX = 18.0
 ROW_MAX_PX = 26.0
 LAG_MIN_PX = 44.0
 LAG_MAX_PX = 110.0
