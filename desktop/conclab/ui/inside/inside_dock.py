@@ -9,25 +9,42 @@ replay are shown too (a replay's position, counted over its runs one after anoth
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QSplitter, QToolButton, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QToolButton, QWidget
 
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun, RunDocument
 from conclab.model.session_spec import RunSpec
+from conclab.ui.exports.run_file_actions import RunFileActions
 from conclab.ui.inside.code_panel import CodePanel
 from conclab.ui.inside.inside_keys import InsideKeys
 from conclab.ui.inside.inside_panel import InsidePanel
 from conclab.ui.inside.inside_session import ALL, InsideSession, Source
 from conclab.ui.inside.presenter_window import PresenterWindow
 from conclab.ui.inside.slide_export import SLIDE_KEYS, export_slide_dialog
+from conclab.ui.shell.run_controller import RunController
 from conclab.ui.shell.run_handle import RunHandle
+from conclab.ui.timeline.timeline_view import TimelineView
 
-if TYPE_CHECKING:
-    from conclab.ui.shell.main_window import MainWindow
+
+class InsideHost(Protocol):
+    """What the Inside dock needs from the main window (named here, so this module needs not import it).
+    The window is also a QMainWindow, which `_main_window` checks."""
+
+    timeline: TimelineView
+    controller: RunController
+    run_files: RunFileActions
+    closed: SignalInstance
+
+    def menu(self, name: str) -> QMenu: ...
+
+
+def _main_window(host: InsideHost) -> QMainWindow:
+    assert isinstance(host, QMainWindow), "the Inside dock goes into a main window"
+    return host
 
 TOGGLE_KEYS = "Ctrl+I"
 DOCK_WIDTH = 430
@@ -149,7 +166,7 @@ class _Follower(QObject):
 class _Wiring(QObject):
     """Connects a main window's runs, timeline, run files and replay to the Inside session, and back."""
 
-    def __init__(self, window: MainWindow, dock: InsideDock) -> None:
+    def __init__(self, window: InsideHost, dock: InsideDock) -> None:
         super().__init__(dock)
         self.window = window
         self.session = dock.session
@@ -235,12 +252,13 @@ class _Wiring(QObject):
 class InsideMenu(QObject):
     """The View menu's See inside (Ctrl+I), Presenter mode (F11) and Export slide (Ctrl+Shift+E)."""
 
-    def __init__(self, window: MainWindow, dock: InsideDock) -> None:
+    def __init__(self, host: InsideHost, dock: InsideDock) -> None:
         super().__init__(dock)
-        self.window = window
+        self.host = host
+        self.window = _main_window(host)
         self.dock = dock
         self.presenter: PresenterWindow | None = None
-        view = window.menu("&View")
+        view = host.menu("&View")
         view.addSeparator()
         self.toggle_action = dock.toggleViewAction()
         self.toggle_action.setObjectName("see_inside")
@@ -254,7 +272,7 @@ class InsideMenu(QObject):
         self.slide_action = self._add("export_slide", "Export &slide…", SLIDE_KEYS, self.export_slide,
                                       "A 16:9 picture of this instant: the timeline with its now line, "
                                       "inside, the verdicts")
-        window.closed.connect(self.close_presenter)
+        host.closed.connect(self.close_presenter)
         self._take_presenter_key()
 
     def _take_presenter_key(self) -> None:
@@ -276,7 +294,7 @@ class InsideMenu(QObject):
         act.setStatusTip(tip)
         act.setToolTip(f"{tip} ({keys})")
         act.triggered.connect(slot)
-        self.window.menu("&View").addAction(act)
+        self.host.menu("&View").addAction(act)
         return act
 
     def open_presenter(self) -> PresenterWindow:
@@ -305,16 +323,17 @@ class InsideMenu(QObject):
         return export_slide_dialog(self.dock.session, self.window)
 
 
-def install_inside(window: MainWindow) -> InsideDock:
+def install_inside(host: InsideHost) -> InsideDock:
     """Add the Inside dock (hidden until asked for) beside the timeline, its stepping keys (where the dock or
     the timeline has the keyboard) and the View menu's See inside, Presenter mode and Export slide."""
+    window = _main_window(host)
     dock = InsideDock(InsideSession(window), window)
     # The window restored its state before the dock existed: where the user left it last time, if anywhere.
     if not window.restoreDockWidget(dock):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         dock.hide()
-    dock.keys.attach(window.timeline)
-    dock.wiring = _Wiring(window, dock)
-    dock.menu = InsideMenu(window, dock)
+    dock.keys.attach(host.timeline)
+    dock.wiring = _Wiring(host, dock)
+    dock.menu = InsideMenu(host, dock)
     return dock
