@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,12 +25,13 @@ from conclab.model.fileio import atomic_write_text
 from conclab.model.plan import Plan
 from conclab.model.trace import MODELS
 from conclab.ui.fonts import monospace_font
+from conclab.ui.plan_editor.script_runner import ScriptRunPanel
 
 Workers = int | Mapping[str, int] | None
 
 
 class CodeDialog(QDialog):
-    """Shows the generated script for one model at a time; copy it to the clipboard or save it."""
+    """Shows the generated script for one model at a time; copy it, save it, or run it with a Python here."""
 
     def __init__(self, plan: Plan, model: str = "asyncio", workers: Workers = None,
                  parent: QWidget | None = None) -> None:
@@ -55,6 +56,7 @@ class CodeDialog(QDialog):
         self.copy_button.setToolTip("Copy the script to the clipboard")
         self.save_button = QPushButton("&Save as…", self)
         self.save_button.setToolTip("Save the script as a .py file")
+        self.runner = ScriptRunPanel(self)
         self._build_layout()
         self._connect()
         self._on_model_changed()
@@ -70,14 +72,17 @@ class CodeDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.editor, 3)
         layout.addWidget(self.status)
+        layout.addWidget(self.runner, 1)
         layout.addWidget(buttons)
 
     def _connect(self) -> None:
         self.model_box.currentTextChanged.connect(self._on_model_changed)
         self.copy_button.clicked.connect(self._on_copy)
         self.save_button.clicked.connect(self._on_save_as)
+        self.runner.run_button.clicked.connect(self._on_run_clicked)
+        self.finished.connect(lambda _result: self.runner.close_down())
 
     def model(self) -> str:
         return self.model_box.currentText()
@@ -105,10 +110,20 @@ class CodeDialog(QDialog):
             self.save_button.setEnabled(False)
             return
         self.editor.setPlainText(script)
-        self.status.setText(f"{len(script.splitlines())} lines, standard library only; "
-                            "run it with python3 to compare its wall time with the app's.")
+        self.status.setText(f"{len(script.splitlines())} lines, standard library only: run it below with any "
+                            "Python of this machine and compare its wall time with the app's.")
         self.copy_button.setEnabled(True)
         self.save_button.setEnabled(True)
+
+    def _on_run_clicked(self) -> None:
+        if self.runner.is_running():
+            self.runner.stop()
+        elif self.text():
+            self.runner.run(self.text(), f"plan_{self.model()}.py")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.runner.close_down()
+        super().closeEvent(event)
 
     def _on_copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text())
