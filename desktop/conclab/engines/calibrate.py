@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from time import perf_counter
 from typing import Any
 
+from conclab.engines.stop import Cancelled, StopFlag
+
 CPU_QUANTUM_S = 100e-6
 HASH_CHUNK_S = 500e-6
 _BUFFER = bytes(range(256)) * 4096  # 1 MiB of hashable data
@@ -57,21 +59,23 @@ class Calibration:
         return asdict(self)
 
 
-def _best_rate(fn: Any, amount: int, trials: int) -> float:
+def _best_rate(fn: Any, amount: int, trials: int, stop: StopFlag | None = None) -> float:
     best = float("inf")
     for _ in range(trials):
+        if stop is not None and stop.is_set():
+            raise Cancelled
         t0 = perf_counter()
         fn(amount)
         best = min(best, perf_counter() - t0)
     return amount / max(best, 1e-9)
 
 
-def measure(trials: int = 9) -> Calibration:
-    """Measure the rates now (about 0.2 s)."""
+def measure(trials: int = 9, stop: StopFlag | None = None) -> Calibration:
+    """Measure the rates now (about 0.2 s); a `stop` set meanwhile raises Cancelled between trials."""
     t0 = perf_counter()
     spin(20_000)  # warm up the interpreter's specialising paths first
-    cpu_rate = _best_rate(spin, 300_000, trials)
-    hash_rate = _best_rate(hash_bytes, 4 * len(_BUFFER), max(3, trials // 2))
+    cpu_rate = _best_rate(spin, 300_000, trials, stop)
+    hash_rate = _best_rate(hash_bytes, 4 * len(_BUFFER), max(3, trials // 2), stop)
     chunk = max(16 * 1024, int(hash_rate * HASH_CHUNK_S) // 4096 * 4096)
     return Calibration(
         cpu_iters_per_s=cpu_rate,
@@ -86,14 +90,14 @@ DRIFT = 0.08
 DRIFT_PROBE_S = 0.02
 
 
-def drifted(cal: Calibration, tolerance: float = DRIFT, trials: int = 5) -> bool:
+def drifted(cal: Calibration, tolerance: float = DRIFT, trials: int = 5, stop: StopFlag | None = None) -> bool:
     """Whether pure-Python work now runs at a rate more than `tolerance` away from `cal`'s (~0.1 s).
 
     The best of a few short probes is compared, so a busy moment does not force a new calibration,
     while a machine that has really changed speed (power saving, thermal limits) does.
     """
     amount = max(1000, int(cal.cpu_iters_per_s * DRIFT_PROBE_S))
-    rate = _best_rate(spin, amount, trials)
+    rate = _best_rate(spin, amount, trials, stop)
     return abs(rate / cal.cpu_iters_per_s - 1.0) > tolerance
 
 

@@ -29,7 +29,15 @@ from typing import Any
 
 from conclab.engines import sync_task
 from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
-from conclab.engines.context import RunContext, RunEvent, acquire_by, cancel_on_stop, loop_time_at, timeout_text
+from conclab.engines.context import (
+    RunContext,
+    RunEvent,
+    acquire_by,
+    cancel_on_stop,
+    loop_time_at,
+    settle_threadsafe,
+    timeout_text,
+)
 from conclab.engines.recorder import Lane, RawSpan
 from conclab.engines.stop import Cancelled, StepError, failure_text
 from conclab.model.plan import Step, TaskSpec
@@ -188,7 +196,16 @@ class ProcessWorkers:
                 futs.append(loop.run_in_executor(self._exec, _warm, WARMUP_S))
         except RuntimeError:  # shut by a stop, or broken: each task learns which in run_task
             pass
-        results = await asyncio.gather(*futs, return_exceptions=True)
+        warm = asyncio.gather(*futs, return_exceptions=True)
+        stopped: asyncio.Future[None] = loop.create_future()
+        self._ctx.stop.on_set(lambda: settle_threadsafe(loop, stopped))
+        # Workers still importing after a stop are not waited for (that takes a second on a busy machine):
+        # the pool is shut, and shutdown ends them.
+        waiting: list[asyncio.Future[Any]] = [warm, stopped]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if not warm.done():
+            warm.cancel()
+        results = warm.result() if warm.done() and not warm.cancelled() else []
         self.pids = sorted({r for r in results if isinstance(r, int)})
         self._snapshot()
 

@@ -30,7 +30,7 @@ from conclab.engines.netserver import NetServer
 from conclab.engines.probe import Heartbeat, ResourceProbe
 from conclab.engines.procpool import ProcessEngine
 from conclab.engines.recorder import Recorder
-from conclab.engines.stop import StopToken
+from conclab.engines.stop import Cancelled, StopFlag, StopToken
 from conclab.engines.threaded import ThreadedEngine
 from conclab.model.errors import ConclabError
 from conclab.model.metrics import compute_metrics
@@ -63,11 +63,17 @@ def young_gc_only() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _calibrated(previous: Calibration | None) -> tuple[Calibration, float] | None:
-    """Fresh work rates and what recording costs on cpu work, or None when `previous` still holds."""
-    if previous is not None and not drifted(previous):
+def _calibrated(previous: Calibration | None, stop: StopFlag | None = None) -> tuple[Calibration, float] | None:
+    """Fresh work rates and what recording costs on cpu work, or None when `previous` still holds or the
+    session was stopped meanwhile (a stop must not wait for a measurement no run will use)."""
+    try:
+        if previous is not None and not drifted(previous, stop=stop):
+            return None
+        cal = measure(stop=stop)
+    except Cancelled:
         return None
-    cal = measure()
+    if stop is not None and stop.is_set():
+        return None
     set_calibration(cal)
     return cal, work.measure_overhead(cal)
 
@@ -137,10 +143,11 @@ class Runtime:
         finally:
             handle.join(5.0)
 
-    async def calibrate(self, check: bool = True) -> None:
-        """Measure the work rates now, or (`check`) only if they are missing or have drifted."""
+    async def calibrate(self, check: bool = True, stop: StopFlag | None = None) -> None:
+        """Measure the work rates now, or (`check`) only if they are missing or have drifted; a `stop`
+        ends the measurement early and keeps the numbers there were."""
         previous = self.calibration if check else None
-        fresh = await self._in_thread(lambda: _calibrated(previous))
+        fresh = await self._in_thread(lambda: _calibrated(previous, stop))
         if fresh is not None:
             self.calibration, self.recording_overhead = fresh
 

@@ -80,7 +80,7 @@ async def run_session(runtime: Runtime, request: SessionRequest, *, stop: StopTo
     plan = parse(request.plan_text)
     stop = stop or StopToken()
     if plan.kinds() & {"cpu", "hash"}:
-        await runtime.calibrate(check=True)
+        await runtime.calibrate(check=True, stop=stop)
     old_switch = sys.getswitchinterval()
     if request.switch_interval_ms is not None:
         sys.setswitchinterval(request.switch_interval_ms / 1000)
