@@ -1,5 +1,6 @@
-"""The real app in its own process: `python -m conclab --run --models threads,processes PLAN` (offscreen),
-with its window closed mid-run, exits with status 0 within 2 s and leaves no process behind."""
+"""The real app in its own process: `conclab PLAN --run --models M` (offscreen), with its window closed
+mid-run under every model, or sent SIGTERM, exits with status 0 within 2 s and leaves no process behind:
+no lab, no pool worker, no loopback server."""
 
 from __future__ import annotations
 
@@ -11,53 +12,74 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
+
+from conclab.model.trace import MODELS
+from tests.reliability.labtools import alive, cmdline
 
 CLOSE_LIMIT_S = 2.0
-PLAN = "2x sleep 20s; 2x net 20s; cpu 20s; hash 20s\n"
+# Long enough to be mid-run when the window closes, short enough (under a minute for every model) that
+# the window does not first ask whether to run it.
+PLAN = "2x sleep 8s; net 8s; cpu 8s; hash 8s\n"
 
 # The launcher, as `python -m conclab` runs it, plus a timer that closes the window once the run has
-# been going for a while: the same close a user's click on the title bar makes.
+# been going for a while (and, under processes, once the lab's pool is up): the same close a user's
+# click on the title bar makes.
 SCRIPT = r"""
 import sys, time
+import psutil
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from conclab.ui.shell.qt_app import ensure_app
 
-app = QApplication(sys.argv[:1])
+app = ensure_app()
 from conclab.app import main
 from conclab.ui.shell.main_window import MainWindow
 
 seen = []
+want = int(sys.argv[1])
+me = psutil.Process()
 
 def close_mid_run():
     windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
-    if windows and windows[0].controller.running:
+    if windows and windows[0].controller.running and not seen:
         seen.append(time.perf_counter())
-    if seen and time.perf_counter() - seen[0] > 1.0:
+    if seen and time.perf_counter() - seen[0] > 1.0 and len(me.children(recursive=True)) >= want:
         print("closing", flush=True)
         windows[0].close()
         return
     QTimer.singleShot(50, close_mid_run)
 
 QTimer.singleShot(50, close_mid_run)
-code = main(sys.argv[1:])
+code = main(sys.argv[2:])
 print("returned", code, flush=True)
 sys.exit(code)
 """
 
 
-def test_window_closed_mid_run_exits_0_quickly(tmp_path: Path) -> None:
+def _env(tmp_path: Path) -> dict[str, str]:
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+                XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONFAULTHANDLER="1")
+
+
+def _left(descendants: list[psutil.Process]) -> list[str]:
+    return [f"{p.pid} {cmdline(p)[:80]}" for p in descendants if alive(p.pid)]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_window_closed_mid_run_exits_0_quickly(tmp_path: Path, model: str) -> None:
     plan = tmp_path / "long.plan"
     plan.write_text(PLAN, encoding="utf-8")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               PYTHONFAULTHANDLER="1")
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "--run", "--models", "threads,processes", str(plan)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # The lab and its loopback server; under processes also the pool's workers and resource tracker.
+    want = 5 if model == "processes" else 2
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(want), str(plan), "--run", "--models", model],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         closing_at = time.perf_counter()
-        assert first.strip() == "closing", first + proc.stderr.read() if proc.stderr else ""
         descendants = psutil.Process(proc.pid).children(recursive=True)
+        names = [cmdline(p) for p in descendants]
+        assert first.strip() == "closing", first + (proc.stderr.read() if proc.stderr else "")
         code = proc.wait(timeout=30)
         took = time.perf_counter() - closing_at
         out, err = proc.communicate(timeout=5)
@@ -68,24 +90,23 @@ def test_window_closed_mid_run_exits_0_quickly(tmp_path: Path) -> None:
     assert code == 0, err
     assert "returned 0" in out
     assert "Traceback" not in err, err
-    print(f"\napp exited {took:.2f} s after its window was closed mid-run")
+    print(f"\n{model}: the app exited {took:.2f} s after its window was closed mid-run")
     assert took < CLOSE_LIMIT_S, f"the app took {took:.2f} s to exit after its window was closed"
+    assert any("conclab.engines.lab" in n for n in names), f"the run was not measured in a lab: {names}"
     time.sleep(0.3)
-    left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert left == [], f"processes outlived the app: {left}"
+    assert _left(descendants) == [], "processes outlived the app"
 
 
 def test_sigterm_mid_run_closes_the_app_cleanly(tmp_path: Path) -> None:
     plan = tmp_path / "long.plan"
     plan.write_text(PLAN, encoding="utf-8")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    proc = subprocess.Popen([sys.executable, "-m", "conclab", "--run", "--models", "threads,processes",
-                             str(plan)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "conclab", "--run", "--models", "processes", str(plan)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path))
     try:
         me = psutil.Process(proc.pid)
-        deadline = time.perf_counter() + 30
-        # Wait until the run is really going: the process pool's workers exist.
-        while time.perf_counter() < deadline and len(me.children(recursive=True)) < 3:
+        deadline = time.perf_counter() + 60
+        # Wait until the run is really going: the lab, its server, and the pool's workers exist.
+        while time.perf_counter() < deadline and len(me.children(recursive=True)) < 5:
             time.sleep(0.1)
         time.sleep(0.5)
         descendants = me.children(recursive=True)
@@ -100,6 +121,7 @@ def test_sigterm_mid_run_closes_the_app_cleanly(tmp_path: Path) -> None:
             proc.wait(5)
     assert code == 0, err
     assert "Traceback" not in err and "QThread: Destroyed" not in err, err
+    assert len(descendants) >= 5
     assert took < CLOSE_LIMIT_S
     time.sleep(0.3)
-    assert [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    assert _left(descendants) == []
