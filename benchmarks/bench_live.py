@@ -69,7 +69,8 @@ def _frames(app: QApplication, incremental: bool) -> list[float]:
             lane.add(t, 0, "io_wait", lane.open[3], rec.origin + now - FRAME_S / 2)
             lane.open = None
         start = time.perf_counter()
-        opened = [(c.key, c.span) for c in rec.open_changes(now)] if incremental else _every_open(rec, lanes, now)
+        opened: list[tuple[int, Span | None]] = []
+        opened += rec.open_changes(now) if incremental else _every_open(rec, lanes, now)  # (key, span) pairs
         view.apply_frame(LiveFrame(0, now, 0, rec.drain(), opened, [(now, 0.001)]))
         view.refresh()
         view.render(image)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidge
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun
 from conclab.model.trace import LaneKind, Span
+from conclab.ui.timeline.section_model import SectionModel
 from conclab.ui.timeline.timeline_layout import MARGIN_PX, SPACING_PX, fit_heights
 from conclab.ui.timeline.timeline_model import Change, TimelineModel
 from conclab.ui.timeline.timeline_section import SectionView
@@ -139,8 +140,8 @@ class TimelineView(QWidget):
         if index == self._reveal:
             self._mark_dirty()
 
-    def _new_view(self, section: object) -> SectionView:
-        view = SectionView(section)  # type: ignore[arg-type]
+    def _new_view(self, section: SectionModel) -> SectionView:
+        view = SectionView(section)
         view.set_cursor(self._cursor)
         for box in view.boxes:
             box.sigRangeChangedManually.connect(self._on_user_range)
