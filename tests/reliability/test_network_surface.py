@@ -1,12 +1,15 @@
-"""The network surface is closed: the loopback server listens on 127.0.0.1 only, on an ephemeral port,
-speaks only its own one-line protocol and outlives abuse; nothing in the app connects anywhere else;
-and the package source holds none of the usual ways to run or unpickle foreign input."""
+"""The network surface is closed: the lab talks to the window only over its pipes, and its family (the lab,
+its loopback server and pool workers) has no socket but the server's, on 127.0.0.1, and connections to
+it; the loopback server listens on 127.0.0.1 only, on an ephemeral port, speaks only its own one-line
+protocol and outlives abuse; nothing in the app connects anywhere else; and the package source holds
+none of the usual ways to run or unpickle foreign input."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
 import contextlib
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -19,9 +22,14 @@ import pytest
 
 import conclab
 from conclab.engines import procpool
+from conclab.engines.lab_client import LabClient
 from conclab.engines.runtime import Runtime
+from conclab.engines.session import drive
 from conclab.model.plan_text import parse
+from conclab.model.session_spec import SessionRequest
+from conclab.model.trace import MODELS
 from tests.reliability import faulty
+from tests.reliability.labtools import Collect, cmdline, family, fd_targets, until
 
 PACKAGE = Path(conclab.__file__).resolve().parent
 
@@ -182,6 +190,71 @@ def test_worker_processes_connect_to_loopback_only(model: str, text: str, monkey
 def test_the_guard_in_the_workers_does_refuse_other_addresses() -> None:
     with socket.socket() as s, pytest.raises(PermissionError, match="beyond loopback"):
         faulty._loopback_only_connect(s, ("10.0.0.1", 9))
+
+
+# -- the lab ------------------------------------------------------------------------------------------
+
+def _pipe_ids(pid: int) -> set[str]:
+    return {t for t in fd_targets(pid) if t.startswith("pipe:")}
+
+
+def _sockets(procs: list[psutil.Process]) -> list[tuple[str, Any, Any, str]]:
+    """Every socket of these processes: (who, local address, remote address, status)."""
+    out = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            for c in p.net_connections(kind="all"):
+                out.append((f"{p.pid} {cmdline(p)[-40:]}", c.laddr, c.raddr, c.status))
+    return out
+
+
+def test_the_lab_talks_to_the_window_only_over_its_pipes() -> None:
+    """While runs with net steps go under every model (the lab's own threads and loop, and its pool
+    workers), the lab's standard streams are pipes to this process, and the only sockets of its family
+    are the server's one listening socket on 127.0.0.1, connections between 127.0.0.1 ports ending at it,
+    and unnamed socket pairs (asyncio's wake-up pipe)."""
+    lab = LabClient()
+    seen: list[tuple[str, Any, Any, str]] = []
+    mine_before = psutil.Process().net_connections(kind="inet")
+
+    async def go() -> int:
+        await lab.start()
+        assert lab.pid is not None
+        for model in MODELS:
+            got = Collect()
+            request = SessionRequest.for_models("4x net 400ms; net 300ms, net 300ms in thread", [model])
+            task = asyncio.ensure_future(drive(request, lambda _s: lab, got))
+            await until(lambda got=got: got.running, 30.0)
+            for _ in range(3):
+                await asyncio.sleep(0.1)
+                procs = [psutil.Process(lab.pid), *family(lab.pid)]
+                seen.extend(_sockets(procs))
+            doc = await task
+            assert doc.runs[0].metrics["tasks_done"] == 5, model
+        return lab.pid
+
+    try:
+        pid = asyncio.run(go())
+        streams = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1, 2)]
+        ours = _pipe_ids(os.getpid())
+    finally:
+        lab.close()
+    assert all(s.startswith("pipe:") for s in streams), streams
+    assert set(streams) <= ours, "the lab's stdin, stdout and stderr are pipes to the window"
+    listening = [(laddr.ip, laddr.port) for _w, laddr, _r, status in seen if status == psutil.CONN_LISTEN]
+    assert listening, "the loopback server was seen"
+    assert {ip for ip, _port in listening} == {"127.0.0.1"}
+    ports = {port for _ip, port in listening}
+    assert len(ports) == 1, f"one server, one port: {ports}"
+    inet = [(w, laddr, raddr) for w, laddr, raddr, status in seen if laddr and not isinstance(laddr, str)
+            and status != psutil.CONN_LISTEN]
+    assert inet, "net steps were seen connected"
+    for who, laddr, raddr in inet:
+        assert laddr.ip == "127.0.0.1", (who, laddr)
+        assert not raddr or (raddr.ip == "127.0.0.1" and (raddr.port in ports or laddr.port in ports)), (who, raddr)
+    unix = [(w, laddr, raddr) for w, laddr, raddr, _s in seen if isinstance(laddr, str)]
+    assert all(laddr == "" and raddr == "" for _w, laddr, raddr in unix), "no named unix socket"
+    assert psutil.Process().net_connections(kind="inet") == mine_before, "the window opened no socket to the lab"
 
 
 # -- the source itself ---------------------------------------------------------------------------------
