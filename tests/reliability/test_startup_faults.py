@@ -1,20 +1,26 @@
-"""Broken surroundings at start-up: a corrupt or unreadable settings store, and a missing resources folder.
+"""Broken surroundings at start-up: a corrupt or unreadable settings store, a missing resources folder, and
+no lab that can start (a Python that answers as one but cannot run anything, a cache folder that cannot
+be written).
 
-The window starts with defaults and says what it could not use; the command line prints a message and
-exits 2. Neither ever shows a traceback.
+The window starts with defaults and says what it could not use, or fails the run and says why; the
+command line prints a message and exits 2. Neither ever shows a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from time import perf_counter
 
 import pytest
 import qasync
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from conclab import cli
@@ -22,6 +28,7 @@ from conclab.model import resources
 from conclab.model.lessons import load_lessons
 from conclab.model.plan_text import format_plan, parse
 from conclab.ui.shell.main_window import DEFAULT_PLAN, MainWindow
+from conclab.ui.shell.run_handle import RunHandle, RunState
 from conclab.ui.shell.settings import DEFAULT_MODELS
 
 LEAK_GUARD = True
@@ -144,3 +151,105 @@ def test_resources_override_to_an_empty_folder_falls_back_to_the_real_one(tmp_pa
     assert "article-example" in p.stdout
     lessons, errors = load_lessons()
     assert lessons and errors == []
+
+
+# -- no lab can start ----------------------------------------------------------------------------------
+
+BROKEN_WHY = "cannot import encodings: this Python is broken"
+# Answers the interpreter probe as a Python 3.19 would, and dies at once when asked to run anything else.
+BROKEN_PYTHON = f"""#!/bin/sh
+case "$*" in
+  *json*) echo '{{"version": "3.19.0", "implementation": "CPython", "gil_enabled": true, "free_threaded": false}}';;
+  *) echo "Fatal Python error: {BROKEN_WHY}" >&2; exit 1;;
+esac
+"""
+
+
+@pytest.fixture
+def broken_python(tmp_path: Path) -> Path:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    path = folder / "python3.19"
+    path.write_text(BROKEN_PYTHON)
+    path.chmod(0o755)
+    return path
+
+
+def _conclab(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "conclab", *args], capture_output=True, text=True, env=full,
+                          timeout=120)
+
+
+def test_a_python_that_cannot_run_the_lab_is_a_message_on_the_command_line(tmp_path: Path,
+                                                                           broken_python: Path) -> None:
+    p = _conclab(["run", "sleep 10ms", "--models", "asyncio", "--python", str(broken_python)], tmp_path)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("conclab: the lab could not start: exit status 1"), p.stderr
+    assert BROKEN_WHY in p.stderr, "the lab's last words are the reason"
+    assert "Traceback" not in p.stderr
+
+
+def test_an_unwritable_cache_folder_is_a_message_on_the_command_line(tmp_path: Path) -> None:
+    """Another Python runs the lab from a folder the app writes in the cache: a file where the cache folder
+    should be (it fails for root too) makes that impossible."""
+    other = tmp_path / "other" / "python3"
+    other.parent.mkdir()
+    other.symlink_to(os.path.realpath(sys.executable))
+    blocked = tmp_path / "cache-is-a-file"
+    blocked.write_text("")
+    p = _conclab(["run", "sleep 10ms", "--models", "asyncio", "--python", str(other)], tmp_path,
+                 XDG_CACHE_HOME=str(blocked))
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("conclab: could not prepare the lab: Not a directory"), p.stderr
+    assert "Traceback" not in p.stderr
+    # With a cache it can write, the same Python runs the lab.
+    ok = _conclab(["run", "sleep 10ms", "--models", "asyncio", "--python", str(other)], tmp_path)
+    assert ok.returncode == 0, ok.stderr
+
+
+def _python_action(w: MainWindow, key: str) -> QAction:
+    """The Pythons menu's entry for an interpreter (its executable) or "own"; the menu is rebuilt on change."""
+    for act in w.controls.pythons.menu.actions():
+        if (key == "own" and act.objectName() == "python_own") or act.data() == key:
+            return act
+    raise KeyError(key)
+
+
+def test_a_python_that_cannot_run_the_lab_fails_the_window_run_with_its_reason(
+        window: MainWindow, qloop: qasync.QEventLoop, tmp_path: Path, broken_python: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broken Python is on PATH; the user looks for Pythons, ticks it instead of the app's own and
+    presses Run: the run fails with the reason in a message; ticking the app's own again runs."""
+    monkeypatch.setenv("PATH", f"{broken_python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(str(a[2])))
+    panel = window.controls.pythons
+    window.editor.set_plan(parse("2x sleep 10ms"))
+    window.controls.set_models(["asyncio"])
+    handles: list[RunHandle] = []
+    window.controller.run_started.connect(handles.append)
+
+    async def go() -> None:
+        panel.menu.findChild(QAction, "python_refresh").trigger()
+        end = perf_counter() + 60
+        while panel.is_searching() and perf_counter() < end:
+            await asyncio.sleep(0.05)
+        _python_action(window, str(broken_python)).trigger()
+        _python_action(window, "own").trigger()
+        assert [c.python for c in panel.choices()] == [str(broken_python)]
+        window.run_action.trigger()
+        await window.controller.wait()
+        _python_action(window, "own").trigger()
+        _python_action(window, str(broken_python)).trigger()
+        window.run_action.trigger()
+        await window.controller.wait()
+
+    qloop.run_until_complete(go())
+    failed, ok = handles
+    assert failed.state == RunState.FAILED
+    assert "the lab could not start" in failed.error and BROKEN_WHY in failed.error, failed.error
+    assert shown and BROKEN_WHY in shown[0], "the window says why"
+    assert ok.state == RunState.FINISHED, ok.error
