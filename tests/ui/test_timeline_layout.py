@@ -1,6 +1,6 @@
 """Timeline layout: an empty timeline says how to start; rows and lag charts take the height there is within
-readable bounds; a small view scrolls and never clips sideways; Fit shows every run whole; the same holds at
-200 % scale."""
+readable bounds; a small view scrolls and never clips sideways; Fit shows every run whole, also by Ctrl+0 in the
+window right after a wheel zoom; the same holds at 200 % scale."""
 
 from __future__ import annotations
 
@@ -9,14 +9,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from conclab.model.run import ModelRun, TaskOutcome
+from conclab.model.runfile import dumps
 from conclab.model.trace import LaneKind, Span
+from conclab.ui.shell.main_window import MainWindow
 from conclab.ui.timeline.timeline_view import TimelineView
+from tests.ui.test_picture_export import three_run_doc
 
 
 def _run(model: str, lanes: int, length: float) -> ModelRun:
@@ -136,3 +142,29 @@ def test_at_200_percent_scale_the_timeline_fits_and_its_labels_have_room() -> No
     assert found["graphics_w"] <= found["viewport_w"]
     assert found["axis_w"] >= found["label_w"]  # lane names are never cut
     assert found["scroll_max"] > 0  # three runs do not fit 320 px: they scroll
+
+
+def test_in_the_window_ctrl_0_undoes_a_wheel_zoom_at_1024_by_640(window: MainWindow, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError(f"a message box: {args}")
+    monkeypatch.setattr(QMessageBox, "warning", refuse)
+    path = tmp_path / "three.json"
+    path.write_text(dumps(three_run_doc()), encoding="utf-8")
+    window.resize(1024, 640)
+    assert window.run_files.open_run(path)  # File → Open run…, the file chosen
+    window.editor.setFocus()  # the user was editing the plan
+    _settle(window.timeline)
+    timeline = window.timeline
+    viewport = timeline.graphics.viewport()
+    box = timeline.plots(0)[0].getViewBox()
+    pos = QPointF(timeline.graphics.mapFromScene(box.sceneBoundingRect().center()))
+    wheel = QWheelEvent(pos, QPointF(viewport.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 360),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    zoomed = timeline.plots(0)[0].viewRange()[0]
+    assert zoomed[1] - zoomed[0] < 1.0
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    QTest.keyClick(focus, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert timeline.plots(0)[0].viewRange()[0] == pytest.approx([0.0, 0.6 * 1.02])

@@ -65,6 +65,7 @@ class TimelineView(QWidget):
         self._graphics.ci.setContentsMargins(MARGIN_PX, MARGIN_PX, MARGIN_PX, MARGIN_PX)
         self._graphics.ci.setSpacing(SPACING_PX)
         self._graphics.setAccessibleName("Timeline")
+        self._graphics.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
         self._graphics.setAccessibleDescription(HINT)
         self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
@@ -360,6 +361,9 @@ class TimelineView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Qt's own tooltip, due once the mouse rests, would replace a span's details by the scene's
         # (none) or the widget's: answer it here with the span's details, or the hint where none is.
+        if event.type() == QEvent.Type.Wheel:
+            # Zooming gives the timeline the keyboard, so Ctrl+0 (Fit) undoes the zoom at once.
+            self._graphics.setFocus(Qt.FocusReason.MouseFocusReason)
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             text = self._tooltip_for_scene(self._graphics.mapToScene(event.pos())) or HINT
             QToolTip.showText(event.globalPos(), text, self._graphics.viewport())
