@@ -168,7 +168,7 @@ def test_the_lab_killed_mid_run_fails_the_run_and_the_next_run_starts_a_fresh_la
     dead, helpers, first, second, took = qloop.run_until_complete(go())
     assert first.state == RunState.FAILED
     assert "SIGKILL" in first.error and "fresh lab" in first.error, first.error
-    assert warnings and "SIGKILL" in warnings[0], "the window says why the run failed"
+    assert warnings and "SIGKILL" in warnings[0] and "fresh lab" in warnings[0], "the window says why, and what next"
     assert took < 2.0, f"the run ended {took:.2f} s after its lab was killed"
     assert second.state == RunState.FINISHED, second.error
     assert second.document is not None and second.document.runs[0].metrics["tasks_done"] == 3
