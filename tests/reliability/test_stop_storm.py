@@ -2,7 +2,8 @@
 
 One lab serves every round of every model: each session is stopped after a random 0–150 ms, counted
 from Run in one round (before the lab has the request, or during the session's calibration check) and
-from the run's start in the next (mid-step, or after the run ended); Stop is pressed one to three times, and the next session starts as soon as the last one has returned. Nothing may hang, fail or be
+from the run's start in the next (mid-step, or after the run ended); Stop is pressed one to three
+times, and the next session starts as soon as the last one has returned. Nothing may hang, fail or be
 left behind: every session returns its document with done or cancelled tasks only, the lab answers
 every stop in time (it is never ended and replaced), and its pool workers are gone after each run.
 The same storm through the window is in test_window_faults.py.
@@ -50,7 +51,7 @@ async def _storm(lab: LabClient, model: str, rng: random.Random) -> list[RunDocu
         got = Collect()
         task = asyncio.ensure_future(drive(request, lambda _s: lab, got, stop))
         if i % 2:  # every other round counts from the run's start, past the session's calibration check
-            await until(lambda: bool(got.started) or task.done(), SESSION_TIMEOUT_S)
+            await until(lambda got=got, task=task: bool(got.started) or task.done(), SESSION_TIMEOUT_S)
         await asyncio.sleep(rng.uniform(0.0, 0.150))
         for _press in range(rng.randint(1, 3)):
             stop.set()
