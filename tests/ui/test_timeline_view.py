@@ -209,7 +209,7 @@ def test_queue_lane_shows_depth_and_hover_finds_queued_span(view: TimelineView) 
     spans.append(Span(0, 0, "thread 1", "running", 0.1, 0.5))
     view.set_runs([_run("threads", spans)])
     labels = view.lane_labels(0)
-    assert labels[0] == "queue (max 4)"
+    assert labels[0] == "queue (max 4)" and view.lane_row(0, "queue") == 0 and view.lane_row(0, "nope") is None
     found = view.span_at(_to_widget(view, 0, 0.35, 0.5))
     assert found is not None and found.state == "queued" and found.t1 >= 0.35
     assert _count(_plot_image(view), STATE_HEX["queued"]) > 100

@@ -277,6 +277,12 @@ class TimelineView(QWidget):
         """The row labels of section `index`, top to bottom."""
         return list(self._views[index].section.lanes.labels)
 
+    def lane_row(self, index: int, lane: str) -> int | None:
+        """The row of lane `lane` (its name, as spans and captions give it) in section `index`; None when
+        the section has no such lane. Folded lanes share the "+N more lanes" row."""
+        lanes = self._views[index].section.lanes
+        return lanes.row_of(lane) if lane in lanes else None
+
     def plots(self, index: int) -> tuple[pg.PlotItem, pg.PlotItem]:
         """The lanes plot and the lag plot of section `index`."""
         view = self._views[index]
