@@ -164,6 +164,7 @@ class LessonPageView(LessonPageBaseView):
             return False
         request = self.request()
         self._clear_results()
+        self.timeline.prepare(len(request.runs))
         if not request.runs:
             self._end(RunDocument(lesson.plan_text, {}, {}, []), RunState.FINISHED)
             return True

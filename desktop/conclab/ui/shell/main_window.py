@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         self._handle = handle
         names = {t.id: t.name for t in self.editor.plan().tasks()}
         self.timeline.clear()
+        self.timeline.prepare(len(handle.request.runs))
         self.metrics.clear()
         self.show_timeline()
 

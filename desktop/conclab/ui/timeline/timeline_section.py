@@ -77,6 +77,15 @@ class SectionView:
                 line.setVisible(False)
                 plot.addItem(line)
 
+    def rebind(self, section: SectionModel) -> None:
+        """Draw `section` with these same items from now on: making a section's plots costs a tenth of a
+        second on the window's loop, too much to pay while a run is measured, and reusing them is free."""
+        self.section = section
+        self.item.layer = section.layer
+        self.lag_item.series = section.lag
+        for key in ("live", "lanes", "queue", "lag_top", "legend", "label_width_of"):
+            self._shown.pop(key, None)
+
     @property
     def boxes(self) -> tuple[CursorBoxItem, CursorBoxItem]:
         return self.plot.getViewBox(), self.lag_plot.getViewBox()

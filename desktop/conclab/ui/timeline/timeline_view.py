@@ -55,6 +55,7 @@ class TimelineView(QWidget):
         self.model = model if model is not None else TimelineModel(max_rows)
         self.redraw_count = 0
         self._views: list[SectionView] = []
+        self._spares: list[SectionView] = []  # made ahead of a run (see `prepare`)
         self._cursor: float | None = None
         self._following = True
         self._dirty = False
@@ -130,16 +131,31 @@ class TimelineView(QWidget):
             self._following = True
             self._rebuild()
             return
-        view = self._new_view(self.model.sections[index])
-        if change is Change.ADDED:
-            self._views.insert(index, view)
-        else:
-            self._views[index] = view
+        section = self.model.sections[index]
+        if change is Change.REPLACED and index < len(self._views):
+            self._views[index].rebind(section)  # the finished run keeps its live section's items
+            self._redraw()
+            return
+        view = self._spare(section)
+        self._views.insert(index, view)
         self._relayout()
         if change is Change.ADDED and self._following and self.model.sections[index].live:
             self._reveal = index  # from the next frame on, once the new section is laid out
         if index == self._reveal:
             self._mark_dirty()
+
+    def prepare(self, count: int) -> None:
+        """Make the items of `count` sections now, before a run starts, so that a section appearing while
+        the run is measured costs the window next to nothing (see `SectionView.rebind`)."""
+        while len(self._spares) < count:
+            self._spares.append(self._new_view(SectionModel("", "", live=True)))
+
+    def _spare(self, section: SectionModel) -> SectionView:
+        if not self._spares:
+            return self._new_view(section)
+        view = self._spares.pop()
+        view.rebind(section)
+        return view
 
     def _new_view(self, section: SectionModel) -> SectionView:
         view = SectionView(section)
@@ -150,7 +166,8 @@ class TimelineView(QWidget):
         return view
 
     def _rebuild(self) -> None:
-        self._views = [self._new_view(s) for s in self.model.sections]
+        self._spares.extend(reversed(self._views))  # their items serve the next sections
+        self._views = [self._spare(s) for s in self.model.sections]
         self._relayout()
 
     def _relayout(self) -> None:
