@@ -111,6 +111,7 @@ def _scripted_run(window: MainWindow, opts: LaunchOptions, status: list[int]) ->
         window.controls.set_models(opts.models)
     if opts.runtime:
         window.controls.set_runtime(Runtime(opts.runtime))
+    window.ask_before_long_runs = False
 
     def after(doc: RunDocument) -> None:
         if opts.save_run is not None:

@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self._help: HelpDialog | None = None
         self.controller = RunController(self)
         self._handle: RunHandle | None = None
+        # A run asked for on the command line (`--run`) was asked for knowingly: no question may block it.
+        self.ask_before_long_runs = True
         self.editor = PlanEditorPanel(self._initial_plan(), self)
         self.controls = RunControlsPanel(self)
         self.timeline = TimelineView(self)
@@ -220,7 +222,7 @@ class MainWindow(QMainWindow):
         except ConclabError as exc:
             self._on_run_failed(str(exc))
             return
-        if self.controller.running or not confirm_long_run(self, plan, request):
+        if self.controller.running or (self.ask_before_long_runs and not confirm_long_run(self, plan, request)):
             return
         try:
             handle = self.controller.start(request)
