@@ -32,7 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from benchmarks.common import Row, interleaved, median, noise, ratio_row, report, row
 from conclab.engines.lab_client import LabClient, LabPool
 from conclab.engines.runtime import Runtime
-from conclab.engines.session import InProcessExecutor, drive, run_session
+from conclab.engines.session import drive, run_session
 from conclab.model.codegen import generate
 from conclab.model.live import LiveFrame
 from conclab.model.plan_text import parse

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 
 import psutil
@@ -62,3 +63,14 @@ def best_speedup(runtime: Runtime, text: str, model: str, workers: int, want: fl
         if best > want:
             break
     return best
+
+
+def work_started(recorder: Recorder, timeout: float = 30.0) -> bool:
+    """Wait (from another thread) until the run's start-up is over and its work has begun. False after
+    `timeout`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if recorder.started:
+            return True
+        time.sleep(0.005)
+    return False

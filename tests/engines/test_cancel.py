@@ -9,11 +9,11 @@ from time import perf_counter
 
 import pytest
 
-from conclab.engines.context import RunEvent
+from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
 from conclab.engines.stop import StopToken
 from conclab.model.plan_text import parse
-from tests.engines.helpers import conclab_threads, live_children
+from tests.engines.helpers import conclab_threads, live_children, work_started
 
 PLANS = {
     "sleep": "4x sleep 10s",
@@ -27,22 +27,18 @@ async def _run_and_stop(runtime: Runtime, text: str, model: str, after: float) -
     """Stop from another thread `after` seconds into the work (start-up excluded): a blocked loop
     cannot stop itself, exactly as a frozen window cannot."""
     stop = StopToken()
-    started = threading.Event()
+    recorder = Recorder()
     stopped_at: list[float] = []
 
-    def sink(event: RunEvent) -> None:
-        if event.kind == "started":
-            started.set()
-
     def press_stop() -> None:
-        started.wait(30)
+        work_started(recorder)
         time.sleep(after)
         stopped_at.append(perf_counter())
         stop.set()
 
     presser = threading.Thread(target=press_stop)
     presser.start()
-    run = await runtime.run(parse(text), model, stop=stop, sink=sink)
+    run = await runtime.run(parse(text), model, stop=stop, recorder=recorder)
     ended = perf_counter()
     presser.join()
     return ended - stopped_at[0], run.metrics

@@ -16,14 +16,14 @@ from time import perf_counter
 
 import pytest
 
-from conclab.engines.context import RunEvent
 from conclab.engines.headless import run_plan
+from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
 from conclab.engines.stop import StopToken
 from conclab.model.plan_text import parse
 from conclab.model.run import ModelRun
 from conclab.model.trace import Span, State
-from tests.engines.helpers import conclab_threads, live_children
+from tests.engines.helpers import conclab_threads, live_children, work_started
 
 # Enough process workers that a group's limit, not the pool, is what holds tasks back.
 PROCESS_WORKERS = 6
@@ -165,22 +165,18 @@ def test_asyncio_abandons_an_offloaded_step_that_goes_on() -> None:
 async def _stop_after(runtime: Runtime, text: str, model: str, after: float) -> tuple[float, ModelRun]:
     """Stop from another thread `after` seconds into the work; returns how long the run took to end."""
     stop = StopToken()
-    started = threading.Event()
+    recorder = Recorder()
     stopped_at: list[float] = []
 
-    def sink(event: RunEvent) -> None:
-        if event.kind == "started":
-            started.set()
-
     def press_stop() -> None:
-        started.wait(30)
+        work_started(recorder)
         time.sleep(after)
         stopped_at.append(perf_counter())
         stop.set()
 
     presser = threading.Thread(target=press_stop)
     presser.start()
-    r = await runtime.run(parse(text), model, stop=stop, sink=sink)
+    r = await runtime.run(parse(text), model, stop=stop, recorder=recorder)
     ended = perf_counter()
     presser.join()
     return ended - stopped_at[0], r

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 
@@ -21,7 +20,6 @@ import qasync
 from PySide6.QtWidgets import QMessageBox
 
 from conclab.engines import procpool
-from conclab.engines.context import RunEvent
 from conclab.engines.lab_client import LabClient
 from conclab.engines.runtime import Runtime
 from conclab.engines.session import drive
@@ -129,14 +127,8 @@ def test_a_worker_killed_during_a_window_run(window: MainWindow, qloop: qasync.Q
 
 
 def _run_here(rt: Runtime, text: str, model: str, workers: int | None = None) -> tuple[ModelRun, float]:
-    started = threading.Event()
-
-    def sink(event: RunEvent) -> None:
-        if event.kind == "started":
-            started.set()
-
     async def main() -> ModelRun:
-        return await rt.run(parse(text), model, workers=workers, sink=sink, stop=StopToken())
+        return await rt.run(parse(text), model, workers=workers, stop=StopToken())
 
     t0 = time.perf_counter()
     run = asyncio.run(main())

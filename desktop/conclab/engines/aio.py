@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from time import perf_counter
 
 from conclab.engines import sync_task, work
-from conclab.engines.context import RunContext, RunEvent, cancel_on_stop, loop_time_at, settle_threadsafe
+from conclab.engines.context import RunContext, cancel_on_stop, loop_time_at, settle_threadsafe
 from conclab.engines.pool import WorkerPool
 from conclab.engines.procpool import ProcessWorkers
 from conclab.engines.recorder import Lane
@@ -185,7 +185,6 @@ class AsyncioEngine:
                 finally:
                     if perf_counter() - t0 > MIN_READY_S:
                         lane.add(task.id, -1, State.QUEUED, t0, perf_counter())
-            ctx.sink(RunEvent("started", task.id))
             await self._steps(ctx, task, lane)
         finally:
             for slot in held:

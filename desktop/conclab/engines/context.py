@@ -21,20 +21,19 @@ from conclab.engines.recorder import Recorder
 from conclab.engines.stop import StopToken, failure_text
 from conclab.model.plan import TaskSpec
 from conclab.model.plan_text import format_duration
-from conclab.model.run import TaskOutcome
+from conclab.model.run import Outcome, TaskOutcome
 
 
 @dataclass(frozen=True)
-class RunEvent:
-    """A task started or finished. Sinks may be called from any thread."""
+class TaskEnded:
+    """A task ended: done, failed (with the error) or cancelled. Sinks may be called from any thread."""
 
-    kind: str  # "started" | "finished"
     task: int
-    state: str = ""  # for "finished": done | failed | cancelled
+    outcome: Outcome
     error: str | None = None
 
 
-Sink = Callable[[RunEvent], None]
+Sink = Callable[[TaskEnded], None]
 T = TypeVar("T")
 
 
@@ -100,12 +99,13 @@ class RunContext:
 
     def finish(self, task: TaskSpec, state: str, error: str | None = None) -> None:
         """Record how a task ended (first word wins) and tell the sink."""
+        outcome = Outcome(state)
         with self._lock:
             if task.id in self.outcomes:
                 return
-            self.outcomes[task.id] = TaskOutcome(task.id, task.name, state, error)
+            self.outcomes[task.id] = TaskOutcome(task.id, task.name, outcome, error)
             self.recorder.done.append(task.id)
-        self.sink(RunEvent("finished", task.id, state, error))
+        self.sink(TaskEnded(task.id, outcome, error))
 
     def due_at(self, task: TaskSpec) -> float:
         """When the task is due, on the `perf_counter` clock."""

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from conclab.engines.context import RunEvent
+from conclab.engines.context import TaskEnded
 from conclab.engines.machine import python_info
 from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
@@ -35,7 +35,7 @@ from conclab.engines.stop import StopToken
 from conclab.engines.stream import FrameEncoder, FramePump, Kind, json_message
 from conclab.model.errors import ConclabError
 from conclab.model.plan_text import parse
-from conclab.model.run import ModelRun
+from conclab.model.run import ModelRun, Outcome
 from conclab.model.runfile import run_to_dict
 from conclab.model.session_spec import RunSpec, SessionRequest
 
@@ -86,8 +86,8 @@ class _StreamingObserver:
             if pump is not None:
                 self.writer.write(self._encoder.encode(pump.frame()))
 
-    def task_event(self, index: int, event: RunEvent) -> None:
-        if event.kind == "finished" and event.state == "failed" and self._pump is not None:
+    def task_event(self, index: int, event: TaskEnded) -> None:
+        if event.outcome == Outcome.FAILED and self._pump is not None:
             self._pump.add_failure(failure_line(self.run_names.get(index, ""), self.names, event))
 
     def run_finished(self, index: int, run: ModelRun) -> None:

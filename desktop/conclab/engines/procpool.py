@@ -31,7 +31,6 @@ from conclab.engines import sync_task
 from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
 from conclab.engines.context import (
     RunContext,
-    RunEvent,
     acquire_by,
     cancel_on_stop,
     loop_time_at,
@@ -383,7 +382,6 @@ class ProcessEngine:
                 self._procs.queued(task.id, since, perf_counter())
                 raise StepError(timeout_text(task))
             try:
-                ctx.sink(RunEvent("started", task.id))
                 await self._procs.run_task(ctx, task, task.steps, since=since, deadline=deadline)
             finally:
                 if slot is not None:

@@ -77,6 +77,7 @@ class Recorder:
     def __init__(self, detail: bool = True) -> None:
         self.detail = detail
         self.origin = perf_counter()
+        self.started = False
         self._lanes: list[Lane] = []
         self._buffers: list[list[RawSpan]] = []
         self._by_name: dict[str, Lane] = {}
@@ -88,8 +89,10 @@ class Recorder:
         self.done: list[int] = []
 
     def start(self) -> None:
-        """Set the run's time origin: every span is reported relative to this moment."""
+        """Set the run's time origin: every span is reported relative to this moment. Start-up (pools,
+        calibration) is over: `started` says so to anyone watching from another thread."""
         self.origin = perf_counter()
+        self.started = True
 
     def _make(self, name: str, kind: LaneKind | None) -> Lane:
         # Callers that do not say the kind get the one its name implies (the names this app makes).

@@ -20,8 +20,8 @@ from conclab.engines.aio import AsyncioEngine
 from conclab.engines.calibrate import Calibration, drifted, measure, set_calibration
 from conclab.engines.context import (
     RunContext,
-    RunEvent,
     Sink,
+    TaskEnded,
     ThreadFactory,
     plain_thread_factory,
     settle_threadsafe,
@@ -261,5 +261,5 @@ def _children_of(engine: Any) -> Any:
     return getattr(engine, "children", None)
 
 
-def _ignore(_event: RunEvent) -> None:
+def _ignore(_event: TaskEnded) -> None:
     pass

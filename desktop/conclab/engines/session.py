@@ -17,7 +17,7 @@ from dataclasses import replace
 from itertools import groupby
 from typing import Protocol
 
-from conclab.engines.context import RunEvent
+from conclab.engines.context import TaskEnded
 from conclab.engines.machine import machine_info, python_info
 from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
@@ -27,7 +27,7 @@ from conclab.model.errors import ConclabError
 from conclab.model.live import LiveFrame
 from conclab.model.metrics import compare_to_sequential
 from conclab.model.plan_text import format_plan, parse
-from conclab.model.run import ModelRun, RunDocument
+from conclab.model.run import ModelRun, Outcome, RunDocument
 from conclab.model.session_spec import RunSpec, SessionRequest
 
 FRAME_S = 1 / 30
@@ -40,7 +40,7 @@ class RunObserver(Protocol):
 
     def run_finished(self, index: int, run: ModelRun) -> None: ...
 
-    def task_event(self, index: int, event: RunEvent) -> None: ...
+    def task_event(self, index: int, event: TaskEnded) -> None: ...
 
 
 class SessionListener(Protocol):
@@ -68,7 +68,7 @@ class SessionError(ConclabError):
         self.partial = partial
 
 
-def failure_line(run_name: str, task_names: dict[int, str], event: RunEvent) -> str:
+def failure_line(run_name: str, task_names: dict[int, str], event: TaskEnded) -> str:
     name = task_names.get(event.task, f"#{event.task}")
     return f"{run_name}: task {name} failed: {event.error}"
 
@@ -106,7 +106,7 @@ async def run_session(runtime: Runtime, request: SessionRequest, *, stop: StopTo
     return RunDocument(format_plan(plan), machine_info(), runtime.calibration_info(), runs)
 
 
-def _ignore(_event: RunEvent) -> None:
+def _ignore(_event: TaskEnded) -> None:
     pass
 
 
@@ -133,8 +133,8 @@ class _PumpingObserver:
             self.listener.frame(self._pump.frame())
             self._schedule()
 
-    def task_event(self, index: int, event: RunEvent) -> None:
-        if event.kind == "finished" and event.state == "failed" and self._pump is not None:
+    def task_event(self, index: int, event: TaskEnded) -> None:
+        if event.outcome == Outcome.FAILED and self._pump is not None:
             self._pump.add_failure(failure_line(self.run_names.get(index, ""), self.names, event))
 
     def run_finished(self, index: int, run: ModelRun) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from time import perf_counter
 
 from conclab.engines import sync_task
-from conclab.engines.context import GroupSlots, RunContext, RunEvent
+from conclab.engines.context import GroupSlots, RunContext
 from conclab.engines.pool import QUEUED_MIN_S, Claim, Job, WorkerPool
 from conclab.engines.recorder import Lane
 from conclab.engines.stop import Cancelled
@@ -171,7 +171,6 @@ def _job(ctx: RunContext, task: TaskSpec, ended: Callable[[TaskSpec], None]) -> 
             if ctx.expired(task):
                 ctx.time_out(task)  # its time was up before a worker took it: it never starts
                 return
-            ctx.sink(RunEvent("started", task.id))
             sync_task.run_steps(lane, task.id, task.steps, ctx.calibration, ctx.addr, ctx.stop)
             ctx.end(task, "done")
         except Cancelled:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from conclab.model.trace import LaneKind, Span, lane_kind_of
@@ -13,7 +14,15 @@ METRIC_KEYS: tuple[str, ...] = (
     "peak_rss_mb", "tasks_done", "tasks_failed", "tasks_cancelled", "startup_s",
 )
 
-TASK_STATES = ("done", "failed", "cancelled")
+class Outcome(StrEnum):
+    """How a task ended."""
+
+    DONE = "done"
+    FAILED = "failed"  # with the error, as the user should read it
+    CANCELLED = "cancelled"  # the user stopped the run before the task ended
+
+
+TASK_STATES: tuple[Outcome, ...] = tuple(Outcome)
 
 
 @dataclass

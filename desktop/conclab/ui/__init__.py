@@ -1,1 +1,1 @@
-"""Floor 3: everything Qt — widgets, the qasync loop, pyqtgraph views, the run controller and the bridge."""
+"""Floor 3: everything Qt — the window and its parts (shell, plan editor, timeline, inside, lessons, exports)."""
