@@ -1,4 +1,4 @@
-"""Test-wide set-up: offscreen Qt before any QApplication exists, and the resources folder of the checkout."""
+"""Test-wide set-up: offscreen Qt before any QApplication exists, and Python's fault handler on."""
 
 from __future__ import annotations
 

@@ -177,7 +177,6 @@ class ProcessWorkers:
         self._manager: Any = None
         self._result_queue: Any = None
         self._ctx = ctx
-        self.pids: list[int] = []
         self.child_cpu_s = 0.0
         self.child_ctx = 0
         self.child_rss_mb: dict[int, float] = {}
@@ -204,8 +203,6 @@ class ProcessWorkers:
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if not warm.done():
             warm.cancel()
-        results = warm.result() if warm.done() and not warm.cancelled() else []
-        self.pids = sorted({r for r in results if isinstance(r, int)})
         self._snapshot()
 
     def _snapshot(self) -> None:

@@ -1,8 +1,8 @@
 """Colours of the timeline: one per span state, plus lag, freeze, "now" and best-value colours.
 
 The state colours come from the Okabe–Ito set, which stays distinguishable under the common forms
-of colour blindness, and every colour here keeps enough contrast on both light and dark backgrounds.
-Exports (PNG/SVG, Chrome traces) reuse these values so a trace looks the same everywhere.
+of colour blindness. Pictures (PNG/SVG), the Inside panel and the Help guide use these same values, so
+a state has one colour everywhere.
 """
 
 from __future__ import annotations

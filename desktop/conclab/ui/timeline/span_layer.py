@@ -101,9 +101,6 @@ class OpenSpanTable:
             self._cache = (self._rows[slots], self._states[slots], self._t0[slots], slots)
         return self._cache
 
-    def active(self) -> list[Span]:
-        return [s for s in self.spans if s is not None]
-
 
 class SpanLayer:
     """What one section's bar item draws: closed spans, spans in progress reaching `now`, and the row count."""
