@@ -55,6 +55,8 @@ def test_the_script_runs_with_another_python_of_this_machine(window: MainWindow,
     except InterpreterError as exc:
         pytest.skip(f"Python {version} is not on this machine: {exc}")
     dialog = _open_code(window)
+    dialog.runner.python_box.showPopup()  # opening the choice lists the machine's Pythons
+    dialog.runner.python_box.hidePopup()
 
     async def listed() -> None:
         end = perf_counter() + 30

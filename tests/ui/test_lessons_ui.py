@@ -230,7 +230,7 @@ def test_a_stopped_run_shows_what_was_measured_and_judges_nothing(  # type: igno
         page = _open(qtbot, quick_window, "quick-wait")
         qtbot.mouseClick(page.prediction.button(0), Qt.MouseButton.LeftButton)
         qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
-        await _until(lambda: page.timeline.section_count() >= 1)  # the first run is being measured
+        await _until(lambda: page.timeline.is_live)  # the first run is being measured
         qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
         await _until(lambda: not page.running, timeout=10)
 

@@ -164,7 +164,7 @@ class LessonPageView(LessonPageBaseView):
             return False
         request = self.request()
         self._clear_results()
-        self.timeline.prepare(len(request.runs))
+        self.timeline.reserve([(spec.model, spec_title(spec)) for spec in request.runs])
         if not request.runs:
             self._end(RunDocument(lesson.plan_text, {}, {}, []), RunState.FINISHED)
             return True
@@ -214,6 +214,7 @@ class LessonPageView(LessonPageBaseView):
         self._error = error
 
     def _on_finished(self, doc: RunDocument) -> None:
+        self.timeline.end_session()
         handle, self._handle = self._handle, None
         self._end(doc, handle.state if handle is not None else RunState.FAILED)
 

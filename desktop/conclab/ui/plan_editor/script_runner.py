@@ -1,12 +1,13 @@
 """"Run it with…": the generated script run by a Python of this machine, its output shown as it comes.
 
 The script is standard library only, so any interpreter ≥ 3.11 runs it as written: the app's own, or
-another one found on the machine (listed off the GUI thread). It runs in a QProcess, so the dialog
-stays responsive and closing it ends the script.
+another one found on the machine (listed off the GUI thread when the choice is first opened). It runs in
+a QProcess, so the dialog stays responsive and closing it ends the script.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import threading
@@ -20,6 +21,16 @@ from conclab.model.fileio import atomic_write_text
 from conclab.ui.fonts import monospace_font
 
 
+class _PythonBox(QComboBox):
+    """The interpreter choice; it asks for the machine's Pythons the first time it is opened."""
+
+    opened = Signal()
+
+    def showPopup(self) -> None:
+        self.opened.emit()
+        super().showPopup()
+
+
 class ScriptRunPanel(QWidget):
     """An interpreter choice, Run/Stop, and the script's output; `run(script)` starts it."""
 
@@ -27,7 +38,7 @@ class ScriptRunPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.python_box = QComboBox(self)
+        self.python_box = _PythonBox(self)
         self.python_box.setAccessibleName("Python that runs the script")
         self.python_box.setToolTip("Run the script with this interpreter (any Python 3.11+ on this machine)")
         self.python_box.addItem(f"this app's Python ({sys.version.split()[0]})", sys.executable)
@@ -51,14 +62,22 @@ class ScriptRunPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.output)
         self._found.connect(self._on_found)
-        threading.Thread(target=self._search, name="conclab-find-pythons", daemon=True).start()
+        self._searched = False
+        self.python_box.opened.connect(self.find_pythons)
+
+    def find_pythons(self) -> None:
+        """List the machine's other Pythons (searched off the GUI thread, once; answers are cached)."""
+        if not self._searched:
+            self._searched = True
+            threading.Thread(target=self._search, name="conclab-find-pythons", daemon=True).start()
 
     def _search(self) -> None:
         try:
             found = discover()
         except Exception:  # the app's own Python stays offered; a failed search hides nothing else
             found = []
-        self._found.emit(found)
+        with contextlib.suppress(RuntimeError):  # the dialog closed before the search ended
+            self._found.emit(found)
 
     def _on_found(self, found: list[Interpreter]) -> None:
         own = Path(sys.executable).resolve()

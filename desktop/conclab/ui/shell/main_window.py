@@ -17,6 +17,7 @@ from conclab.model.errors import ConclabError
 from conclab.model.plan import Plan
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import RunDocument
+from conclab.model.session_spec import RunSpec
 from conclab.model.session_spec import Runtime as Where
 from conclab.ui.exports.run_file_actions import RunFileActions
 from conclab.ui.inside.inside_dock import install_inside
@@ -47,6 +48,11 @@ from conclab.ui.timeline.timeline_view import TimelineView
 DEFAULT_PLAN = "3x fetch: net 200ms, cpu 30ms, net 100ms; crunch: cpu 300ms; logger: block 150ms"
 DEFAULT_SIZE = (1280, 800)
 DEFAULT_SHARE = (0.8, 0.85)  # of a larger screen's width and height
+
+
+def live_title(spec: RunSpec) -> str:
+    """A run's section title while it is measured: its label, and where, when inside this window."""
+    return f"{spec.name} · inside this window" if spec.runtime == Where.WINDOW else spec.name
 
 
 class MainWindow(QMainWindow):
@@ -237,14 +243,12 @@ class MainWindow(QMainWindow):
         self._handle = handle
         names = {t.id: t.name for t in self.editor.plan().tasks()}
         self.timeline.clear()
-        self.timeline.prepare(len(handle.request.runs))
+        self.timeline.reserve([(spec.model, live_title(spec)) for spec in handle.request.runs])
         self.metrics.clear()
         self.show_timeline()
 
-        def begin(_index: int, spec: object) -> None:
-            inside = " · inside this window" if getattr(spec, "runtime", None) == Where.WINDOW else ""
-            self.timeline.begin_live(getattr(spec, "model", ""), title=f"{getattr(spec, 'name', '')}{inside}",
-                                     names=names)
+        def begin(_index: int, spec: RunSpec) -> None:
+            self.timeline.begin_live(spec.model, title=live_title(spec), names=names)
 
         handle.run_started.connect(begin)
         handle.frame_arrived.connect(self.timeline.apply_frame)
@@ -280,6 +284,7 @@ class MainWindow(QMainWindow):
         self.elapsed.setText(f"{elapsed:.1f} s")
 
     def _on_run_finished(self, doc: RunDocument) -> None:
+        self.timeline.end_session()
         self.run_finished.emit(doc)
         if self._closing:
             return

@@ -48,6 +48,7 @@ class TimelineModel:
         self.live: SectionModel | None = None
         self.horizon = 0.0
         self._listeners: list[Listener] = []
+        self._reserved: list[SectionModel] = []  # placeholders for runs about to start, in order
 
     # -- observers ----------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -67,6 +68,7 @@ class TimelineModel:
         self.sections = []
         self.live = None
         self.horizon = 0.0
+        self._reserved = []
         for run in runs:
             self._append_finished(run)
         self._retitle(notify=False)
@@ -96,6 +98,28 @@ class TimelineModel:
         return section
 
     # -- live runs ----------------------------------------------------------------------------------
+    def reserve(self, runs: Sequence[tuple[str, str]]) -> None:
+        """Sections for runs about to start, as (model, title), shown as waiting until each begins.
+
+        A view makes a section's plots when it appears, which takes the window's loop a tenth of a
+        second: made now, before the runs, it costs nothing while they are measured (`begin_run` then
+        takes the next placeholder's place, and a view keeps its items for it).
+        """
+        for model, title in runs:
+            section = SectionModel(model, title, live=False, max_rows=self.max_rows)
+            section.status = "waiting to run"
+            self.sections.append(section)
+            self._reserved.append(section)
+            self._tell(Change.ADDED, len(self.sections) - 1)
+
+    def drop_reserved(self) -> None:
+        """Take away the placeholders of runs that never began (the session was stopped or failed)."""
+        gone = [s for s in self._reserved if s in self.sections]
+        self._reserved = []
+        if gone:
+            self.sections = [s for s in self.sections if s not in gone]
+            self._tell(Change.RESET, -1)
+
     def begin_run(self, model: str, title: str | None = None, names: Mapping[int, str] | None = None,
                   lanes: Mapping[str, LaneKind] | None = None) -> SectionModel:
         """Append a section for a run that is starting; frames then feed it until `end_run`."""
@@ -104,9 +128,15 @@ class TimelineModel:
         section = SectionModel(model, title or model, names, live=True, max_rows=self.max_rows)
         if lanes:
             section.apply(LiveFrame(-1, 0.0, lanes=dict(lanes)))
-        self.sections.append(section)
         self.live = section
-        self._tell(Change.ADDED, len(self.sections) - 1)
+        placeholder = self._reserved.pop(0) if self._reserved else None
+        if placeholder is not None and placeholder in self.sections:
+            index = self.sections.index(placeholder)
+            self.sections[index] = section
+            self._tell(Change.REPLACED, index)
+        else:
+            self.sections.append(section)
+            self._tell(Change.ADDED, len(self.sections) - 1)
         return section
 
     def apply(self, frame: LiveFrame) -> None:

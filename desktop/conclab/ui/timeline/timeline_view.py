@@ -55,7 +55,6 @@ class TimelineView(QWidget):
         self.model = model if model is not None else TimelineModel(max_rows)
         self.redraw_count = 0
         self._views: list[SectionView] = []
-        self._spares: list[SectionView] = []  # made ahead of a run (see `prepare`)
         self._cursor: float | None = None
         self._following = True
         self._dirty = False
@@ -109,6 +108,15 @@ class TimelineView(QWidget):
     def clear(self) -> None:
         self.model.clear()
 
+    def reserve(self, runs: list[tuple[str, str]]) -> None:
+        """Show sections for runs about to start, as (model, title), before they are measured (see
+        `TimelineModel.reserve`: making their plots then would cost the window while they run)."""
+        self.model.reserve(runs)
+
+    def end_session(self) -> None:
+        """The session is over: sections reserved for runs that never began go."""
+        self.model.drop_reserved()
+
     def begin_live(self, model: str, lanes_hint: Mapping[str, LaneKind] | None = None, title: str | None = None,
                    names: Mapping[int, str] | None = None) -> None:
         """Add a section for a run that is starting; `apply_frame` then feeds it, `end_live` ends it."""
@@ -133,29 +141,18 @@ class TimelineView(QWidget):
             return
         section = self.model.sections[index]
         if change is Change.REPLACED and index < len(self._views):
-            self._views[index].rebind(section)  # the finished run keeps its live section's items
+            self._views[index].rebind(section)  # a placeholder's or a live section's items serve on
+            if section.live and self._following:
+                self._reveal = index
             self._redraw()
             return
-        view = self._spare(section)
+        view = self._new_view(section)
         self._views.insert(index, view)
         self._relayout()
         if change is Change.ADDED and self._following and self.model.sections[index].live:
             self._reveal = index  # from the next frame on, once the new section is laid out
         if index == self._reveal:
             self._mark_dirty()
-
-    def prepare(self, count: int) -> None:
-        """Make the items of `count` sections now, before a run starts, so that a section appearing while
-        the run is measured costs the window next to nothing (see `SectionView.rebind`)."""
-        while len(self._spares) < count:
-            self._spares.append(self._new_view(SectionModel("", "", live=True)))
-
-    def _spare(self, section: SectionModel) -> SectionView:
-        if not self._spares:
-            return self._new_view(section)
-        view = self._spares.pop()
-        view.rebind(section)
-        return view
 
     def _new_view(self, section: SectionModel) -> SectionView:
         view = SectionView(section)
@@ -166,8 +163,7 @@ class TimelineView(QWidget):
         return view
 
     def _rebuild(self) -> None:
-        self._spares.extend(reversed(self._views))  # their items serve the next sections
-        self._views = [self._spare(s) for s in self.model.sections]
+        self._views = [self._new_view(s) for s in self.model.sections]
         self._relayout()
 
     def _relayout(self) -> None:
