@@ -20,15 +20,11 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import threading
-import time
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from ctypes import c_byte
 from time import perf_counter
 from typing import Any
 
-from conclab.engines import sync_task
-from conclab.engines.calibrate import Calibration, get_calibration, set_calibration
 from conclab.engines.context import (
     RunContext,
     acquire_by,
@@ -37,15 +33,12 @@ from conclab.engines.context import (
     settle_threadsafe,
     timeout_text,
 )
-from conclab.engines.recorder import Lane, RawSpan
-from conclab.engines.stop import Cancelled, StepError, failure_text
+from conclab.engines.pool_child import EXPIRED, ChildResult, child_job, init_child
+from conclab.engines.pool_child import warm as warm_up_job
+from conclab.engines.recorder import Lane
+from conclab.engines.stop import Cancelled, StepError
 from conclab.model.plan import Step, TaskSpec
 from conclab.model.trace import QUEUE_LANE, LaneKind, State
-
-try:
-    import resource
-except ImportError:  # pragma: no cover - not on Windows
-    resource = None  # type: ignore[assignment]
 
 # After a stop, workers get this long to leave on their own before they are killed: they hold nothing
 # worth a clean exit, and a stop must end the run within 200 ms even on a busy machine.
@@ -56,51 +49,6 @@ WARMUP_S = 0.05
 QUEUED_MIN_S = 50e-6
 # After a stop, offloads whose coroutines were abandoned get this long to report before the run ends.
 ABANDONED_AFTER_STOP_S = 0.1
-EXPIRED = "expired"
-
-ChildResult = tuple[int, float, list[RawSpan], str, str | None, float, int, float]
-
-
-class _ChildStop:
-    """The children's stop flag: one shared byte, read without a lock between quanta."""
-
-    def __init__(self, flag: Any) -> None:
-        self._flag = flag
-
-    def is_set(self) -> bool:
-        return bool(self._flag.value)
-
-    def wait(self, timeout: float) -> bool:
-        end = perf_counter() + timeout
-        while True:
-            if self._flag.value:
-                return True
-            left = end - perf_counter()
-            if left <= 0:
-                return False
-            time.sleep(min(left, 0.02))
-
-
-_child_stop: _ChildStop | None = None
-
-
-PARENT_POLL_S = 0.2
-
-
-def _watch_parent(parent: int) -> None:
-    """Leave when the parent has gone (killed, even by SIGKILL): a worker is never orphaned."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_POLL_S)
-    os._exit(0)
-
-
-def _init_child(cal: dict[str, Any] | None, flag: Any) -> None:
-    global _child_stop
-    if cal is not None:
-        set_calibration(Calibration(**cal))
-    _child_stop = _ChildStop(flag)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="conclab-parent-watch", daemon=True).start()
-
 
 def _death(pid: int, code: int) -> str:
     if code >= 0:
@@ -110,47 +58,6 @@ def _death(pid: int, code: int) -> str:
     except ValueError:
         name = f"signal {-code}"
     return f"pid {pid}, killed by {name}"
-
-
-def _warm(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def _usage() -> tuple[float, int]:
-    if resource is None:
-        return time.process_time(), 0
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw + ru.ru_nivcsw
-
-
-def child_job(
-    task: int, steps: tuple[Step, ...], first_index: int, addr: tuple[str, int] | None, use_cal: bool,
-    deadline: float | None = None,
-) -> ChildResult:
-    """Run steps in a worker process; returns (pid, start, spans, state, error, cpu_s, ctx, maxrss_mb).
-
-    Taken after its `deadline`, the job does not start: its state is `EXPIRED`.
-    """
-    start = perf_counter()
-    cpu0, ctx0 = _usage()
-    lane = Lane("child", LaneKind.WORKER)
-    stop = _child_stop
-    assert stop is not None
-    cal = get_calibration() if use_cal else None
-    state, error = "done", None
-    try:
-        if deadline is not None and start >= deadline:
-            state = EXPIRED
-        else:
-            sync_task.run_steps(lane, task, steps, cal, addr, stop, first_index)
-    except Cancelled:
-        state = "cancelled"
-    except Exception as exc:
-        state, error = "failed", failure_text(exc)
-    cpu1, ctx1 = _usage()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if resource is not None else 0.0
-    return os.getpid(), start, lane.spans, state, error, cpu1 - cpu0, ctx1 - ctx0, rss
 
 
 def _cancelling() -> bool:
@@ -170,7 +77,7 @@ class ProcessWorkers:
         mp = multiprocessing.get_context("spawn")
         self._flag = mp.RawValue(c_byte, 0)
         cal = ctx.calibration.to_dict() if ctx.calibration is not None else None
-        self._exec = ProcessPoolExecutor(self.size, mp_context=mp, initializer=_init_child,
+        self._exec = ProcessPoolExecutor(self.size, mp_context=mp, initializer=init_child,
                                          initargs=(cal, self._flag))
         self._lanes: dict[int, Lane] = {}
         self._children: dict[int, Any] = {}
@@ -191,7 +98,7 @@ class ProcessWorkers:
         futs: list[asyncio.Future[int]] = []
         try:
             for _ in range(self.size):
-                futs.append(loop.run_in_executor(self._exec, _warm, WARMUP_S))
+                futs.append(loop.run_in_executor(self._exec, warm_up_job, WARMUP_S))
         except RuntimeError:  # shut by a stop, or broken: each task learns which in run_task
             pass
         warm = asyncio.gather(*futs, return_exceptions=True)

@@ -23,14 +23,13 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidge
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun
 from conclab.model.trace import LaneKind, Span
+from conclab.ui.timeline.hover import hover_text, locate
 from conclab.ui.timeline.section_model import SectionModel
 from conclab.ui.timeline.timeline_layout import MARGIN_PX, SPACING_PX, fit_heights
 from conclab.ui.timeline.timeline_model import Change, TimelineModel
 from conclab.ui.timeline.timeline_section import SectionView
 
 FRAME_MS = 33
-HIT_TOLERANCE_PX = 3.0
-LAG_HIT_PX = 6.0  # lag samples are points: the mouse finds one this close
 MIN_AXIS_PX = 64.0
 AXIS_ROOM_PX = 18.0  # beside the longest lane label: the tick and a gap
 TITLE_MARGIN_PX = 12
@@ -349,25 +348,10 @@ class TimelineView(QWidget):
         return self._tooltip_for_scene(self._scene_at(pos))
 
     def _locate(self, scene_pos: QPointF) -> tuple[SectionView, tuple[Span, bool] | None] | None:
-        for view in self._views:
-            box = view.plot.getViewBox()
-            if not box.sceneBoundingRect().contains(scene_pos):
-                continue
-            data = box.mapSceneToView(scene_pos)
-            tol = HIT_TOLERANCE_PX * box.viewPixelSize()[0]
-            return view, view.section.span_at(data.x(), view.row_at(data.y()), tol)
-        return None
+        return locate(self._views, scene_pos)
 
     def _tooltip_for_scene(self, scene_pos: QPointF) -> str:
-        found = self._locate(scene_pos)
-        if found is not None:
-            return "" if found[1] is None else found[0].section.describe(*found[1])
-        for view in self._views:
-            box = view.lag_plot.getViewBox()
-            if box.sceneBoundingRect().contains(scene_pos):
-                tol = LAG_HIT_PX * box.viewPixelSize()[0]
-                return view.section.describe_lag(box.mapSceneToView(scene_pos).x(), tol)
-        return ""
+        return hover_text(self._views, scene_pos)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         text = self._tooltip_for_scene(scene_pos)
