@@ -126,7 +126,14 @@ def run_request(request: SessionRequest, runtime: str = "lab") -> tuple[RunDocum
 
         doc = run_on_qt_loop(main)
     else:
-        doc = asyncio.run(main())  # type: ignore[arg-type]
+        docs: list[RunDocument] = []
+
+        async def kept_apart() -> None:
+            # Not returned: asyncio's runner formats its main task, result included, when it leaves.
+            docs.append(await main())
+
+        asyncio.run(kept_apart())
+        doc = docs[0]
     return doc, (caught[0] if caught else None)
 
 

@@ -17,7 +17,15 @@ def run_plan(plan: Plan, models: list[str], workers: int | None = None, detail: 
     """Run `plan` under each model, here, with ordinary threads; the loopback server stops afterwards."""
     runtime = Runtime()
     request = SessionRequest.for_models(format_plan(plan), models, workers, detail=detail)
+    docs: list[RunDocument] = []
+
+    async def main() -> None:
+        # Not returned: asyncio's runner formats its main task (result included) when it leaves, and a
+        # run document of 100,000 tasks takes seconds to format.
+        docs.append(await run_session(runtime, request))
+
     try:
-        return asyncio.run(run_session(runtime, request))
+        asyncio.run(main())
     finally:
         runtime.close()
+    return docs[0]

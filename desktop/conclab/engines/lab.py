@@ -24,6 +24,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any, BinaryIO
 
 from conclab.engines.context import TaskEnded
@@ -32,14 +33,13 @@ from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
 from conclab.engines.session import failure_line, run_session
 from conclab.engines.stop import StopToken
-from conclab.engines.stream import FrameEncoder, FramePump, Kind, json_message
+from conclab.engines.stream import FRAME_S, FrameEncoder, FramePump, Kind, json_message, next_frame_in
 from conclab.model.errors import ConclabError
 from conclab.model.plan_text import parse
 from conclab.model.run import ModelRun, Outcome
 from conclab.model.runfile import run_to_dict
 from conclab.model.session_spec import RunSpec, SessionRequest
 
-FRAME_S = 1 / 30
 EXIT_AFTER_PARENT_S = 0.5
 
 
@@ -81,10 +81,13 @@ class _StreamingObserver:
         self._thread.start()
 
     def _stream(self) -> None:
-        while not self._quit.wait(FRAME_S):
+        wait = FRAME_S
+        while not self._quit.wait(wait):
             pump = self._pump
             if pump is not None:
+                t0 = perf_counter()
                 self.writer.write(self._encoder.encode(pump.frame()))
+                wait = next_frame_in(perf_counter() - t0)
 
     def task_event(self, index: int, event: TaskEnded) -> None:
         if event.outcome == Outcome.FAILED and self._pump is not None:

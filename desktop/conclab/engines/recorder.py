@@ -135,6 +135,14 @@ class Recorder:
             out.setdefault(lane.name, lane.kind)
         return out
 
+    def lanes_since(self, start: int) -> tuple[list[tuple[str, LaneKind]], int]:
+        """The (name, kind) of the buffers made since the first `start` ones, and how many there are now:
+        a reader that asks every frame pays for the new lanes only, not for all ten thousand."""
+        with self._lock:
+            fresh = self._lanes[start:]
+            count = len(self._lanes)
+        return [(lane.name, lane.kind) for lane in fresh], count
+
     def _rel(self, lane: Lane, raw: RawSpan) -> Span:
         o = self.origin
         return Span(raw[0], raw[1], lane.name, raw[2], raw[3] - o, raw[4] - o, raw[5])

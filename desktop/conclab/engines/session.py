@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import groupby
+from time import perf_counter
 from typing import Protocol
 
 from conclab.engines.context import TaskEnded
@@ -22,15 +23,13 @@ from conclab.engines.machine import machine_info, python_info
 from conclab.engines.recorder import Recorder
 from conclab.engines.runtime import Runtime
 from conclab.engines.stop import StopToken
-from conclab.engines.stream import FramePump
+from conclab.engines.stream import FRAME_S, FramePump, next_frame_in
 from conclab.model.errors import ConclabError
 from conclab.model.live import LiveFrame
 from conclab.model.metrics import compare_to_sequential
 from conclab.model.plan_text import format_plan, parse
 from conclab.model.run import ModelRun, Outcome, RunDocument
 from conclab.model.session_spec import RunSpec, SessionRequest
-
-FRAME_S = 1 / 30
 
 
 class RunObserver(Protocol):
@@ -125,13 +124,14 @@ class _PumpingObserver:
         self.listener.run_started(index, spec)
         self._schedule()
 
-    def _schedule(self) -> None:
-        self._timer = asyncio.get_running_loop().call_later(FRAME_S, self._tick)
+    def _schedule(self, after: float = FRAME_S) -> None:
+        self._timer = asyncio.get_running_loop().call_later(after, self._tick)
 
     def _tick(self) -> None:
         if self._pump is not None:
+            t0 = perf_counter()
             self.listener.frame(self._pump.frame())
-            self._schedule()
+            self._schedule(next_frame_in(perf_counter() - t0))
 
     def task_event(self, index: int, event: TaskEnded) -> None:
         if event.outcome == Outcome.FAILED and self._pump is not None:

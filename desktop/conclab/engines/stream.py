@@ -25,6 +25,10 @@ from conclab.engines.recorder import Recorder
 from conclab.model.live import LiveFrame, OpenChange
 from conclab.model.trace import CAUSES, STATES, LaneKind, Span
 
+FRAME_S = 1 / 30
+# Reading a frame must not take more than this share of the measured program's time: a run with tens
+# of thousands of lanes gets fewer, larger frames instead of a busier loop (or GIL).
+PUMP_SHARE = 0.2
 _HEADER = struct.Struct("<IB")
 _FRAME_HEAD = struct.Struct("<IdIIIIII")
 MAX_MESSAGE = 1 << 30
@@ -179,6 +183,12 @@ class FrameDecoder:
         return LiveFrame(index, now, done, spans, opened, pairs, kinds, list(meta["failures"]))
 
 
+def next_frame_in(cost_s: float) -> float:
+    """Seconds until the next frame, after one that took `cost_s` to read (and send): 1/30 s, or longer
+    when reading costs more than PUMP_SHARE of the time."""
+    return max(FRAME_S, cost_s / PUMP_SHARE)
+
+
 class FramePump:
     """Reads a run's recorder into frames (one reader: call `frame` from one thread at a time).
 
@@ -203,9 +213,10 @@ class FramePump:
             opened = [(c.key, c.span) for c in rec.open_changes()]
             lag = rec.lag[self._lag_seen:]
             self._lag_seen += len(lag)
-            kinds = rec.lane_kinds()
-            lanes = dict(list(kinds.items())[self._known_lanes:])
-            self._known_lanes = len(kinds)
+            fresh, self._known_lanes = rec.lanes_since(self._known_lanes)
+            lanes: dict[str, LaneKind] = {}
+            for name, kind in fresh:
+                lanes.setdefault(name, kind)
             failures = []
             while self._failures:
                 failures.append(self._failures.popleft())
