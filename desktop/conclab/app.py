@@ -16,6 +16,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     from conclab.cli import SUBCOMMANDS
 
+    if args and args[0] == "--lab":
+        # A frozen bundle has no `python -m`: it starts its lab by re-running itself with --lab.
+        from conclab.engines.lab import main as lab_main
+
+        return lab_main()
     if args and args[0] == "--self-test":
         from conclab.cli.selftest import run_self_test
 

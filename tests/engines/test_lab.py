@@ -215,3 +215,19 @@ def _alive(pid: int) -> bool:
 def test_an_interpreter_that_cannot_run_the_lab_is_refused_with_the_reason() -> None:
     with pytest.raises(Exception, match=r"older than 3\.11|no Python 3\.9"):
         LabPool().client("3.9")
+
+
+def test_a_frozen_app_starts_its_lab_by_re_running_itself_with_dash_dash_lab(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle's executable is the app, not a Python: `conclab --lab` must serve as the lab."""
+    launcher = Path(sys.executable).with_name("conclab")
+    assert launcher.exists(), f"the conclab launcher is installed beside {sys.executable}"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(launcher))
+    client = LabClient()
+    try:
+        doc = asyncio.run(drive(SessionRequest.for_models("2x crunch: cpu 20ms", ["threads"]), lambda _s: client,
+                                Collect()))
+        assert client.pid is not None and psutil.Process(client.pid).cmdline()[-1] == "--lab"
+    finally:
+        client.close()
+    assert doc.runs[0].metrics["tasks_done"] == 2
