@@ -87,3 +87,36 @@ def test_a_scripted_window_run_saves_what_run_measured(tmp_path: Path) -> None:
     # Two CPU-bound threads take turns; two processes do not (margins for a shared machine).
     assert runs["threads"]["metrics"]["wall_s"] > 0.45
     assert runs["processes"]["metrics"]["wall_s"] < 0.9 * runs["threads"]["metrics"]["wall_s"]
+
+
+@pytest.mark.xvfb
+def test_a_scripted_lesson_run_in_the_window_saves_the_run_with_its_verdicts(tmp_path: Path) -> None:
+    """`conclab --lesson ID --run --save-run OUT`: the lesson page's Run, its verdicts saved with the run."""
+    xvfb = shutil.which("xvfb-run")
+    assert xvfb, "xvfb-run is missing: .ci/run installs the xvfb package"
+    out = tmp_path / "lesson.json"
+    proc = subprocess.run(
+        [xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, "-m", "conclab", "--lesson", "offload-fix",
+         "--run", "--save-run", str(out), "--quit-after-run"],
+        capture_output=True, text=True, timeout=180, env=_env(tmp_path, "xcb"))
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    lesson = doc["lesson"]
+    assert lesson["id"] == "offload-fix"
+    assert lesson["prediction"] is None or lesson["prediction"]["chosen"] is None, "a scripted run predicts nothing"
+    [run] = doc["runs"]
+    assert run["model"] == "asyncio" and run["runtime"] == "lab" and run["metrics"]["tasks_done"] == 3
+    wall = run["metrics"]["wall_s"]
+    first = lesson["claims"][0]
+    assert first["left_value"] == pytest.approx(wall), "the verdict is about the run saved beside it"
+    assert first["held"] == (abs(wall - first["right_value"]) <= 0.2 * first["right_value"])
+    held = [c["held"] for c in lesson["claims"] if c["held"] is not None and not c["hidden"]]
+    assert proc.returncode == (0 if all(held) else 1), proc.stderr[-2000:]
+
+
+def test_a_lesson_on_the_window_command_line_is_checked_before_the_window_opens(tmp_path: Path) -> None:
+    for args, said in ((["--lesson", "no-such-lesson"], "no lesson 'no-such-lesson'"),
+                       (["--lesson", "offload-fix", "--models", "threads"], "leave out --models"),
+                       (["--lesson", "offload-fix", "--save-run", "x.json"], "--save-run needs --run")):
+        proc = subprocess.run([sys.executable, "-m", "conclab", *args], capture_output=True, text=True,
+                              timeout=60, env=_env(tmp_path, "offscreen"))
+        assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)

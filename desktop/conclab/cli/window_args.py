@@ -36,6 +36,10 @@ def window_parser() -> Parser:
     p.add_argument("--runtime", choices=("lab", "window"),
                    help="where runs are measured: lab (a process the window only watches) or window (the "
                         "window's own loop and QThreads); default: the last choice")
+    p.add_argument("--lesson", metavar="ID",
+                   help="open a lesson (see: conclab lessons) in the Lessons dock; with --run, run it as its Run "
+                        "button does, the prediction left unanswered, and --save-run saves the run with the "
+                        "lesson's verdicts (as `conclab lesson ID --json` does); exit 1 when a verdict is ✗")
     p.add_argument("--save-run", metavar="JSON", help="after the run, save it as a conclab.run/1 file")
     p.add_argument("--screenshot", metavar="PNG",
                    help="save a screenshot of the screen after the run (without --run: once the window is shown)")
@@ -71,8 +75,27 @@ def parse_window_args(args: Sequence[str]) -> LaunchOptions:
             opts.run_path = Path(ns.file)
         else:
             opts.plan_path = Path(ns.file)
+    if ns.lesson is not None:
+        _check_lesson(ns)
+        opts.lesson = ns.lesson
     if ns.models:
         opts.models = parse_models(ns.models)
     if ns.screenshot:
         opts.screenshot = Path(ns.screenshot)
     return opts
+
+
+def _check_lesson(ns: argparse.Namespace) -> None:
+    """`--lesson`: a lesson that exists, without what a lesson sets itself (its plan, models and runtimes)."""
+    from conclab.model.lessons import LessonError, get_lesson
+
+    clash = [flag for flag, given in (("a plan or run file", ns.file), ("--models", ns.models),
+                                      ("--runtime", ns.runtime)) if given]
+    if clash:
+        raise UsageError(f"--lesson sets its own plan, models and runtimes: leave out {' and '.join(clash)}")
+    if ns.save_run and not ns.run:
+        raise UsageError("--save-run needs --run: only a run can be saved")
+    try:
+        get_lesson(ns.lesson)
+    except LessonError as exc:
+        raise UsageError(f"--lesson: {exc}") from None

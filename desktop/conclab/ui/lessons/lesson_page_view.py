@@ -39,9 +39,11 @@ SAVED_LABEL = "saved run, measured elsewhere"
 
 class LessonPageView(LessonPageBaseView):
     """Shows one lesson. `lesson_completed(LessonResult)` is emitted when every run of the lesson was
-    measured to the end here (the lessons list records the progress from it)."""
+    measured to the end here (the lessons list records the progress from it); `run_ended(RunDocument,
+    LessonResult)` whenever a run of the page ends, finished, stopped or failed."""
 
     lesson_completed = Signal(object)  # LessonResult
+    run_ended = Signal(object, object)  # RunDocument, LessonResult
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -248,6 +250,7 @@ class LessonPageView(LessonPageBaseView):
                             .get(state, f"The run failed: {self._error}"))
         if result.complete:
             self.lesson_completed.emit(result)
+        self.run_ended.emit(doc, result)
         self._update()
         QTimer.singleShot(0, self, self.scroll_to_results)
 

@@ -34,6 +34,7 @@ class LaunchOptions:
     screenshot: Path | None = None
     save_run: Path | None = None
     quit_after_run: bool = False
+    lesson: str | None = None  # a lesson to open in the Lessons dock (with `run`: run it as its Run button does)
 
 
 def run_app(opts: LaunchOptions) -> int:
@@ -43,6 +44,7 @@ def run_app(opts: LaunchOptions) -> int:
     from conclab.ui.shell.main_window import MainWindow
     from conclab.ui.shell.qt_app import ensure_app, run_on_loop
     from conclab.ui.shell.qt_messages import silence_plugin_noise
+    from conclab.ui.shell.scripted_lesson import open_scripted_lesson
 
     silence_plugin_noise()
     app = ensure_app()
@@ -67,7 +69,12 @@ def run_app(opts: LaunchOptions) -> int:
         if opts.run_path is not None:
             run_path = opts.run_path
             QTimer.singleShot(0, lambda: _open_run(window, run_path, status))
-        if opts.run:
+        if opts.lesson is not None:
+            lesson = opts.lesson
+            QTimer.singleShot(300, lambda: open_scripted_lesson(
+                window, lesson, opts.run, opts.save_run, status,
+                lambda: QTimer.singleShot(SETTLE_MS, lambda: _finish(window, opts))))
+        elif opts.run:
             QTimer.singleShot(300, lambda: _scripted_run(window, opts, status))
         elif opts.screenshot is not None or opts.quit_after_run:
             QTimer.singleShot(SETTLE_MS, lambda: _finish(window, opts))
