@@ -51,7 +51,7 @@ def conclab_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("conclab-")]
 
 
-def best_speedup(runtime: Runtime, text: str, model: str, workers: int, want: float, tries: int = 3) -> float:
+def best_speedup(runtime: Runtime, text: str, model: str, workers: int, want: float, tries: int = 5) -> float:
     """The best speed-up of up to `tries` runs, stopping at the first that reaches `want`.
 
     Parallel speed-up needs a second core that is free *now*; on a shared machine a neighbour can take
