@@ -120,3 +120,18 @@ def test_a_lesson_on_the_window_command_line_is_checked_before_the_window_opens(
         proc = subprocess.run([sys.executable, "-m", "conclab", *args], capture_output=True, text=True,
                               timeout=60, env=_env(tmp_path, "offscreen"))
         assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)
+
+
+def test_a_scripted_lesson_that_names_other_pythons_runs_once_they_have_been_looked_for(tmp_path: Path) -> None:
+    """The free-threaded lesson's Run is offered only after the machine's Pythons were looked for: the
+    scripted run waits for that, runs what can be made here and says what could not."""
+    out = tmp_path / "lesson.json"
+    proc = subprocess.run([sys.executable, "-m", "conclab", "--lesson", "free-threaded", "--run", "--save-run",
+                           str(out), "--quit-after-run"], capture_output=True, text=True, timeout=180,
+                          env=_env(tmp_path, "offscreen"))
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["lesson"]["id"] == "free-threaded"
+    assert "threads" in [r["model"] for r in doc["runs"]], "the run this Python can make was made"
+    if not any(r["python"].get("free_threaded") for r in doc["runs"]):
+        assert not doc["lesson"]["complete"] and "free-threaded Python" in doc["lesson"]["status"]

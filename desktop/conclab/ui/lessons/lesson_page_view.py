@@ -40,10 +40,12 @@ SAVED_LABEL = "saved run, measured elsewhere"
 class LessonPageView(LessonPageBaseView):
     """Shows one lesson. `lesson_completed(LessonResult)` is emitted when every run of the lesson was
     measured to the end here (the lessons list records the progress from it); `run_ended(RunDocument,
-    LessonResult)` whenever a run of the page ends, finished, stopped or failed."""
+    LessonResult)` whenever a run of the page ends, finished, stopped or failed; `runs_checked` once the
+    open lesson's runs this machine can make are known (`unmade()` is no longer None)."""
 
     lesson_completed = Signal(object)  # LessonResult
     run_ended = Signal(object, object)  # RunDocument, LessonResult
+    runs_checked = Signal()
 
     def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +130,8 @@ class LessonPageView(LessonPageBaseView):
         self.unmade_label.setText(unmade_text(lesson, unmade) if unmade else "")
         self.unmade_label.setVisible(bool(unmade))
         self._update()
+        if unmade is not None:
+            self.runs_checked.emit()
 
     def unmade(self) -> list[Unmade] | None:
         """The open lesson's runs this machine cannot make (None while that is being found out)."""

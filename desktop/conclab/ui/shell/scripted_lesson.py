@@ -50,10 +50,22 @@ def open_scripted_lesson(window: MainWindow, lesson_id: str, run: bool, save_run
         finish()
 
     page.skip_prediction()
-    page.run_ended.connect(ended)
-    page.run_button.click()
-    if not page.running and page.result() is None:
-        page.run_ended.disconnect(ended)
-        print(f"conclab: the lesson did not start: {page.status.text()}", file=sys.stderr, flush=True)
-        status[0] = 2
-        finish()
+
+    def press_run() -> None:
+        page.run_ended.connect(ended)
+        page.run_button.click()
+        if not page.running and page.result() is None:
+            page.run_ended.disconnect(ended)
+            print(f"conclab: the lesson did not start: {page.status.text()}", file=sys.stderr, flush=True)
+            status[0] = 2
+            finish()
+
+    if page.unmade() is not None:
+        press_run()
+        return
+
+    def checked() -> None:  # the lesson names other Pythons: Run is offered once they have been looked for
+        page.runs_checked.disconnect(checked)
+        press_run()
+
+    page.runs_checked.connect(checked)
