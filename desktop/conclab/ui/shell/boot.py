@@ -43,10 +43,8 @@ def run_app(opts: LaunchOptions) -> int:
 
     from conclab.ui.shell.main_window import MainWindow
     from conclab.ui.shell.qt_app import ensure_app, run_on_loop
-    from conclab.ui.shell.qt_messages import silence_plugin_noise
     from conclab.ui.shell.scripted_lesson import open_scripted_lesson
 
-    silence_plugin_noise()
     app = ensure_app()
     store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "conclab", "conclab")
     status: list[int] = [0]

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from conclab import APP_ID, APP_NAME
 from conclab.model.resources import resource
 from conclab.ui.shell.qt_loop import TimerHeapEventLoop
+from conclab.ui.shell.qt_messages import silence_plugin_noise
 
 T = TypeVar("T")
 _made: list[QApplication] = []  # an application made here lives as long as the process
@@ -32,6 +33,7 @@ def ensure_app(offscreen: bool = False) -> QApplication:
         return existing
     if offscreen:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    silence_plugin_noise()
     app = QApplication([sys.argv[0] if sys.argv and sys.argv[0] else "conclab"])
     # The window's `closed` signal ends the loop; letting Qt quit on its own would stop the loop before
     # shutdown (stopping a run, the labs) has finished.
