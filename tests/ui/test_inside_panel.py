@@ -150,3 +150,17 @@ def test_a_replay_moves_the_instant_run_by_run(window: MainWindow, qloop: qasync
         assert s.t == pytest.approx(position - (0 if k == 0 else first), abs=0.01)
         assert shown(dock).at == s.t and shown(dock).name == doc.runs[k].name
     replay.finish()
+
+
+def test_clicking_a_runs_section_shows_that_run(window: MainWindow, qloop: qasync.QEventLoop) -> None:
+    """After a comparison the panel shows the last run; a click on another run's section switches to it."""
+    doc = run_in_window(qloop, window, "fetch: sleep 200ms; crunch: cpu 300ms", ["asyncio", "threads"])
+    dock = open_inside(window)
+    box = dock.panel.run_box
+    assert [r.model for r in doc.runs] == ["asyncio", "threads"]
+    click_timeline(window, 0.1, section=1)
+    assert "threads" in box.currentText() and shown(dock).model == "threads"
+    click_timeline(window, 0.1, section=0)
+    assert "asyncio" in box.currentText() and shown(dock).model == "asyncio"
+    assert dock.session.t == pytest.approx(0.1, abs=0.02)
+    assert shown(dock).where(task_id(doc.runs[0], "crunch")) == "loop"

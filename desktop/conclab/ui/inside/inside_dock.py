@@ -175,6 +175,7 @@ class _Wiring(QObject):
         self._document: RunDocument | None = None
         s = self.session
         window.controller.run_started.connect(self._on_run_started)
+        self.timeline.section_clicked.connect(self._on_timeline_section)
         self.timeline.cursor_moved.connect(self._on_timeline_cursor)
         s.moved.connect(self._on_moved)
         files = window.run_files
@@ -219,6 +220,12 @@ class _Wiring(QObject):
         if doc is not None and doc.runs and doc is not self._document:
             self._document = doc
             self.session.set_document(doc)
+
+    def _on_timeline_section(self, index: int) -> None:
+        """A click on a run's section shows that run (the sections are the session's runs, in order)."""
+        s = self.session
+        if s.mode != ALL and 0 <= index < len(s.sources()):
+            s.set_mode(index)
 
     def _on_timeline_cursor(self, t: float) -> None:
         self.session.seek(t)

@@ -42,11 +42,13 @@ HINT = ("What ran when. Hover a bar for its details.\nClick or drag: place the c
 class TimelineView(QWidget):
     """Model runs stacked on one linked time axis; live runs follow `now` until the user zooms or pans.
 
-    A click or drag on a section's plot places the time cursor there and emits `cursor_moved(t)`;
-    `set_cursor(t)` draws it (a dashed line across every section, apart from the live "now" line).
+    A click or drag on a section's plot places the time cursor there and emits `section_clicked(index)`
+    then `cursor_moved(t)`; `set_cursor(t)` draws it (a dashed line across every section, apart from the
+    live "now" line).
     """
 
     cursor_moved = Signal(float)  # seconds from the runs' start, where the user clicked or dragged
+    section_clicked = Signal(int)  # the section (run) whose plot was clicked or dragged on
 
     def __init__(self, parent: QWidget | None = None, *, max_rows: int = 64,
                  model: TimelineModel | None = None, empty_text: str = EMPTY_TEXT) -> None:
@@ -158,7 +160,7 @@ class TimelineView(QWidget):
         view.set_cursor(self._cursor)
         for box in view.boxes:
             box.sigRangeChangedManually.connect(self._on_user_range)
-            box.cursor_dragged.connect(self._on_cursor_dragged)
+            box.cursor_dragged.connect(lambda t, v=view: self._on_cursor_dragged(t, v))
         return view
 
     def _rebuild(self) -> None:
@@ -327,9 +329,11 @@ class TimelineView(QWidget):
         """Where the time cursor is (seconds), or None when it is hidden."""
         return self._cursor
 
-    def _on_cursor_dragged(self, t: float) -> None:
+    def _on_cursor_dragged(self, t: float, view: SectionView | None = None) -> None:
         t = max(t, 0.0)
         self.set_cursor(t)
+        if view is not None and view in self._views:
+            self.section_clicked.emit(self._views.index(view))
         self.cursor_moved.emit(t)
 
     # -- hover --------------------------------------------------------------------------------------
