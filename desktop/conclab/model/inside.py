@@ -118,13 +118,15 @@ class InsideIndex:
         return list(compress(ids, map(eq, repeat(sub), map(self._segs.sub.__getitem__, ids))))
 
     def lag_at(self, t: float) -> float | None:
-        """How late the heartbeat tick that covers t was (seconds); None past the last tick."""
+        """How late the loop is at t (seconds): how long the heartbeat tick due before t has waited by then
+        (its whole lateness only at the instant it ran); None past the last tick."""
         i = bisect_left(self._lag_t, t)
         if i == len(self._lag_t):
             return None
         late = self._lag_late[i]
-        # A tick `late` seconds late at time ts means the loop was busy over [ts - late, ts].
-        return late if self._lag_t[i] - late <= t else 0.0
+        # A tick `late` seconds late at time ts was due at ts - late: the loop was busy over [ts - late, ts].
+        due = self._lag_t[i] - late
+        return min(late, t - due) if due <= t else 0.0
 
     def at(self, t: float, cpus: int) -> Inside:
         """The snapshot at instant t (seconds from the run's start) on a machine with `cpus` cores."""
