@@ -17,6 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.reliability.labtools import alive
+
 CONCLAB = [sys.executable, "-m", "conclab"]
 
 
@@ -25,13 +27,6 @@ def _family(pid: int) -> list[int]:
         return [p.pid for p in psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_run_measures_in_the_lab_by_default(tmp_path: Path) -> None:
@@ -71,7 +66,7 @@ def test_a_signal_stops_the_run_prints_what_was_measured_and_leaves_nothing(
     assert "stopped" in err.lower()
     assert "Traceback" not in err
     time.sleep(0.5)
-    assert not [pid for pid in family if _alive(pid)], "processes left behind"
+    assert not [pid for pid in family if alive(pid)], "processes left behind"
 
 
 def test_progress_shows_on_a_terminal_and_not_when_piped() -> None:

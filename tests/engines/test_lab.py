@@ -19,31 +19,10 @@ import pytest
 from conclab.engines.lab_client import LabClient, LabError, LabPool
 from conclab.engines.session import SessionError, drive
 from conclab.engines.stop import StopToken
-from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun
-from conclab.model.session_spec import RunSpec, SessionRequest
-from conclab.model.trace import MODELS, Span
-
-
-class Collect:
-    """A listener that keeps everything it is told."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[int, str]] = []
-        self.frames: list[LiveFrame] = []
-        self.finished: list[ModelRun] = []
-
-    def run_started(self, index: int, spec: RunSpec) -> None:
-        self.started.append((index, spec.name))
-
-    def frame(self, frame: LiveFrame) -> None:
-        self.frames.append(frame)
-
-    def run_finished(self, index: int, run: ModelRun) -> None:
-        self.finished.append(run)
-
-    def live_spans(self, index: int) -> list[Span]:
-        return [s for f in self.frames if f.run_index == index for s in f.spans]
+from conclab.model.session_spec import SessionRequest
+from conclab.model.trace import MODELS
+from tests.reliability.labtools import Collect, alive
 
 
 @pytest.fixture
@@ -146,7 +125,7 @@ def test_a_lab_that_does_not_answer_a_stop_is_ended_after_a_second(lab: LabClien
     took, error, frozen, fresh = asyncio.run(go())
     assert isinstance(error, LabError) and "did not answer the stop" in str(error)
     assert 0.9 < took < 2.0
-    assert fresh != frozen and frozen is not None and not _alive(frozen)
+    assert fresh != frozen and frozen is not None and not alive(frozen)
 
 
 def test_the_lab_imports_no_qt() -> None:
@@ -193,23 +172,16 @@ def test_killing_the_parent_leaves_no_process_of_ours_after_2_s(tmp_path: Path, 
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 2.0
-        alive = family
+        left = family
         while time.monotonic() < deadline:
-            alive = [pid for pid in family if _alive(pid)]
-            if not alive:
+            left = [pid for pid in family if alive(pid)]
+            if not left:
                 break
             time.sleep(0.05)
-        assert not alive, f"still alive 2 s after the parent was killed: {alive}"
+        assert not left, f"still alive 2 s after the parent was killed: {left}"
     finally:
         if parent.poll() is None:
             parent.kill()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_an_interpreter_that_cannot_run_the_lab_is_refused_with_the_reason() -> None:

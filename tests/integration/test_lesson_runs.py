@@ -93,12 +93,14 @@ def test_lesson_claims_hold_when_run_headless(lesson_id: str) -> None:
     for _ in range(3):
         result = measure(lesson)
         assert result.applicable_count, "no claim applies on this machine"
-        if not result.failed:
-            p = lesson.prediction
-            if p is not None and any(result.verdicts[c.when].held is not None for c in p.choices
-                                     if c.when is not None):
-                assert result.prediction is not None and result.prediction.right is not None, \
-                    result.prediction.sentence if result.prediction else ""
+        p = lesson.prediction
+        decidable = p is not None and any(result.verdicts[c.when].held is not None for c in p.choices
+                                          if c.when is not None)
+        # A decidable prediction must be decided by the measurement: a try that leaves it open (no
+        # answer's claim held, e.g. a machine in a fast moment for one run) counts as a failed try.
+        decided = not decidable or (result.prediction is not None and result.prediction.right is not None)
+        if not result.failed and decided:
             return
-        tries.append("\n".join(result.lines()))
-    pytest.fail("claims did not hold:\n" + "\n---\n".join(tries))
+        said = result.prediction.sentence if result.prediction is not None else ""
+        tries.append("\n".join([*result.lines(), said]))
+    pytest.fail("claims did not hold, or the prediction was left undecided:\n" + "\n---\n".join(tries))

@@ -14,6 +14,7 @@ import psutil
 from conclab.model.live import LiveFrame
 from conclab.model.run import ModelRun
 from conclab.model.session_spec import RunSpec
+from conclab.model.trace import Span
 
 
 class Collect:
@@ -41,6 +42,10 @@ class Collect:
     @property
     def failures(self) -> list[str]:
         return [line for f in self.frames for line in f.failures]
+
+    def live_spans(self, index: int) -> list[Span]:
+        """Every span streamed for run `index`."""
+        return [s for f in self.frames if f.run_index == index for s in f.spans]
 
 
 async def until(cond: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from conclab.model.trace import MODELS
+from tests.reliability.labtools import alive
 
 LONG_PLAN = "2x net 10s; 2x sleep 10s; cpu 10s; hash 10s"
 
@@ -23,13 +24,6 @@ def _env(tmp_path: Path, platform: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(QT_QPA_PLATFORM=platform, XDG_CONFIG_HOME=str(tmp_path / "config"))
     return env
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -53,11 +47,11 @@ def test_killing_the_window_mid_run_leaves_no_process_behind(tmp_path: Path, mod
         window.kill()
         window.wait()
         deadline = time.monotonic() + 2.0
-        alive = family
-        while alive and time.monotonic() < deadline:
+        left = family
+        while left and time.monotonic() < deadline:
             time.sleep(0.05)
-            alive = [pid for pid in family if _alive(pid)]
-        assert not alive, f"{len(alive)} of {len(family)} processes still alive 2 s after the window was killed"
+            left = [pid for pid in family if alive(pid)]
+        assert not left, f"{len(left)} of {len(family)} processes still alive 2 s after the window was killed"
     finally:
         if window.poll() is None:
             window.kill()
