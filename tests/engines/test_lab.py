@@ -19,6 +19,7 @@ import pytest
 from conclab.engines.lab_client import LabClient, LabError, LabPool
 from conclab.engines.session import SessionError, drive
 from conclab.engines.stop import StopToken
+from conclab.model.metrics import SPEEDUP_MEASURED
 from conclab.model.run import ModelRun
 from conclab.model.session_spec import SessionRequest
 from conclab.model.trace import MODELS
@@ -203,3 +204,12 @@ def test_a_frozen_app_starts_its_lab_by_re_running_itself_with_dash_dash_lab(mon
     finally:
         client.close()
     assert doc.runs[0].metrics["tasks_done"] == 2
+
+
+def test_speed_ups_in_a_lab_session_are_against_its_measured_sequential_run(lab: LabClient) -> None:
+    request = SessionRequest.for_models("2x cpu 100ms", ["sequential", "threads"])
+    doc = asyncio.run(drive(request, lambda _s: lab, Collect()))
+    sequential, threads = doc.runs
+    assert sequential.metrics["speedup"] == pytest.approx(1.0)
+    assert threads.metrics["speedup"] == pytest.approx(sequential.metrics["wall_s"] / threads.metrics["wall_s"])
+    assert threads.metrics["speedup_basis"] == sequential.metrics["speedup_basis"] == SPEEDUP_MEASURED

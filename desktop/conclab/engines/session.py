@@ -203,4 +203,7 @@ def _assemble(request: SessionRequest, first: RunDocument | None, calibration: d
               runs: list[ModelRun]) -> RunDocument:
     plan = first.plan if first is not None else format_plan(parse(request.plan_text))
     machine = dict(first.machine) if first is not None else machine_info()
+    # Runs arrive one by one as each ends (from a lab, before its session compared them): the
+    # speed-ups against the session's measured sequential run are set here, over all of them.
+    compare_to_sequential(runs)
     return RunDocument(plan, machine, dict(calibration), runs)
