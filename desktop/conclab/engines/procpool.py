@@ -140,6 +140,9 @@ class ProcessWorkers:
             raise StepError(await self._broken_message()) from exc
         except RuntimeError as exc:  # the pool was shut down: a stop came first
             raise Cancelled from exc
+        # A spawn pool starts workers on demand, inside submit: remember each one now, for it is gone from
+        # the executor's table once the pool breaks, and its exit status is what says how the pool broke.
+        self._snapshot()
         back: list[float] = []
         # Added before the wrapper's own callback, so the stamp is taken first, on the pool's thread.
         cfut.add_done_callback(lambda _f: back.append(perf_counter()))
