@@ -329,10 +329,10 @@ class TimelineView(QWidget):
         """Where the time cursor is (seconds), or None when it is hidden."""
         return self._cursor
 
-    def _on_cursor_dragged(self, t: float, view: SectionView | None = None) -> None:
+    def _on_cursor_dragged(self, t: float, view: SectionView) -> None:
         t = max(t, 0.0)
         self.set_cursor(t)
-        if view is not None and view in self._views:
+        if view in self._views:
             self.section_clicked.emit(self._views.index(view))
         self.cursor_moved.emit(t)
 
